@@ -1,0 +1,31 @@
+import { defineConfig } from 'vitest/config';
+
+// Two tiers run by `npm test`:
+//  - unit: pure core, golden scenarios, property tests, CLI (offline) — no root needed
+//  - ssh:  the simulated CentOS 6.10 hosts (test/testbed) and the tool against them over real SSH
+// The real-boot tier (QEMU + GRUB Legacy + Xen) has its own config: vitest.realboot.config.ts
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: 'unit',
+          include: ['test/**/*.test.ts'],
+          exclude: ['test/testbed/**', 'test/integration/**', 'test/realboot/**', '**/node_modules/**'],
+          testTimeout: 30_000,
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'ssh',
+          include: ['test/testbed/**/*.test.ts', 'test/integration/**/*.test.ts'],
+          globalSetup: ['test/testbed/global-setup.ts'],
+          testTimeout: 180_000,
+          hookTimeout: 180_000,
+        },
+      },
+    ],
+  },
+});
