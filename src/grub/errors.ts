@@ -1,0 +1,24 @@
+/** A refusal of the grub engine: something about the input or the request, never a bug. */
+export type GrubEditErrorCode =
+  | 'lint-errors'
+  | 'no-entries'
+  | 'kernel-not-found'
+  | 'kernel-not-dom0'
+  | 'no-dom0-kernel'
+  | 'no-initrd'
+  | 'truncated-line'
+  | 'bad-title'
+  | 'unsupported-entry';
+
+export class GrubEditError extends Error {
+  override readonly name = 'GrubEditError';
+  constructor(
+    readonly code: GrubEditErrorCode,
+    message: string,
+    readonly hint?: string,
+    /** 1-based line the refusal is about, when there is one. */
+    readonly line?: number,
+  ) {
+    super(message);
+  }
+}

@@ -1,0 +1,14 @@
+export { parseGrubConf, GrubConf, kernelVersions } from './parse-grub-conf.js';
+export type { ParseOptions } from './parse-grub-conf.js';
+export { readGrubConfig, mapSegment, GRUB_MAX_LINE_BYTES } from './read-config.js';
+export type { Segment, SegmentKind, Continuation, ReadOptions } from './read-config.js';
+export { commandClass, commandName, KNOWN_COMMANDS, parseMaxInt, parseFallback } from './commands.js';
+export type { CommandClass } from './commands.js';
+export { rpmVerCmp, canBeDom0, versionFromImage, isXenImage, basename, stripDevice } from './kernel-version.js';
+export type * from './model.js';
+export { toXenEntry, pickDom0Kernel } from './to-xen-entry.js';
+export type { XenEntryOptions, XenEntryResult, XenEntryAction } from './to-xen-entry.js';
+export { GrubEditError } from './errors.js';
+export type { GrubEditErrorCode } from './errors.js';
+export { applyTextEdits } from './text-edit.js';
+export type { TextEdit } from './text-edit.js';
