@@ -12,3 +12,5 @@ export { GrubEditError } from './errors.js';
 export type { GrubEditErrorCode } from './errors.js';
 export { applyTextEdits } from './text-edit.js';
 export type { TextEdit } from './text-edit.js';
+export { grubView } from './grub-view.js';
+export type { GrubView, GrubViewEntry } from './grub-view.js';

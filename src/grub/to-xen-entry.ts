@@ -182,6 +182,7 @@ export function toXenEntry(conf: GrubConf, opts: XenEntryOptions): XenEntryResul
   const shift = (n: number): number => (insertedAt !== null && n >= insertedAt ? n + 1 : n);
   const d = conf.default;
   if (makeDefault) {
+    if (d?.written === 'saved') notes.push(`"default=saved" (entry stored in stage2) replaced by "default=${target}"`);
     globalEdits.push(...setDefault(conf, target, eol));
   } else if (insertedAt !== null && d && typeof d.value === 'number' && d.value >= insertedAt) {
     globalEdits.push(...setDefault(conf, shift(d.value), eol));

@@ -1,0 +1,121 @@
+/**
+ * Commands and flags only: argv → <Cmd>Options → a command module (loaded lazily so that
+ * `grub plan` starts fast) → the UI. Exit codes are documented in `--help` and docs/usage.md.
+ */
+import yargs, { type Argv } from 'yargs';
+import { userFacing } from './errors.js';
+import { processStreams, Ui, type Streams } from './ui/io.js';
+
+export const EXIT = { ok: 0, error: 1, changes: 2 } as const;
+
+const EPILOG = `Exit codes: 0 success; 1 error (a refused or failed step; the message names what and why);
+2 with --detailed-exitcode: changes are pending. Errors you can fix print one line and a hint.`;
+
+function dom0Options<T>(y: Argv<T>) {
+  return y
+    .option('dom0-mem', { type: 'string', describe: 'Dom0 memory, e.g. 1024M (written as dom0_mem=SIZE,max:SIZE)', group: 'Dom0 (Xen) options:' })
+    .option('dom0-mem-max', { type: 'boolean', describe: 'add ",max:SIZE" to --dom0-mem automatically [default: on]', group: 'Dom0 (Xen) options:' })
+    .option('dom0-vcpus', { type: 'string', describe: 'Dom0 vCPUs: N or MIN-MAX (dom0_max_vcpus)', group: 'Dom0 (Xen) options:' })
+    .option('pin', { type: 'boolean', describe: 'pin Dom0 vCPUs to pCPUs (dom0_vcpus_pin); --no-pin removes it', group: 'Dom0 (Xen) options:' })
+    .option('xen-arg', { type: 'string', array: true, describe: 'another Xen option KEY[=VALUE] (repeatable)', group: 'Dom0 (Xen) options:' })
+    .option('kernel', { type: 'string', describe: 'dom0 kernel version [default: newest installed kernel that can be a dom0 (3.x+)]', group: 'Dom0 (Xen) options:' })
+    .option('keep-plain', { type: 'boolean', describe: 'add a new Xen entry and keep the plain one (default: convert it in place)', group: 'Dom0 (Xen) options:' })
+    .option('initrd', { type: 'string', describe: 'initramfs path to use when the kernel entry has no initrd line', group: 'Dom0 (Xen) options:' })
+    .option('title', { type: 'string', describe: 'title of the new entry with --keep-plain', group: 'Dom0 (Xen) options:' })
+    .option('force', { type: 'boolean', describe: 'let unknown Xen options, old kernels and files with lint errors through (with warnings)', group: 'Dom0 (Xen) options:' });
+}
+
+type Dom0Argv = {
+  'dom0-mem'?: string; 'dom0-mem-max'?: boolean; 'dom0-vcpus'?: string; pin?: boolean; 'xen-arg'?: string[];
+  kernel?: string; 'keep-plain'?: boolean; initrd?: string; title?: string; force?: boolean;
+};
+
+export function dom0FromArgv(a: Dom0Argv) {
+  const o: import('./commands/grub.js').GrubRewriteOptions = { file: '' };
+  if (a['dom0-mem'] !== undefined) o.dom0Mem = a['dom0-mem'];
+  if (a['dom0-mem-max'] !== undefined) o.dom0MemMax = a['dom0-mem-max'];
+  if (a['dom0-vcpus'] !== undefined) o.dom0Vcpus = a['dom0-vcpus'];
+  if (a.pin !== undefined) o.pin = a.pin;
+  if (a['xen-arg'] !== undefined) o.xenArg = a['xen-arg'].map(String);
+  if (a.kernel !== undefined) o.kernel = a.kernel;
+  if (a['keep-plain'] !== undefined) o.keepPlain = a['keep-plain'];
+  if (a.initrd !== undefined) o.initrd = a.initrd;
+  if (a.title !== undefined) o.title = a.title;
+  if (a.force !== undefined) o.force = a.force;
+  return o;
+}
+
+/** Runs the CLI; returns the exit code. Never calls process.exit. */
+export async function run(argv: string[], streams: Streams = processStreams()): Promise<number> {
+  let code: number = EXIT.ok;
+  const colorFlag = argv.includes('--color') ? true : argv.includes('--no-color') ? false : undefined;
+  const ui = new Ui(streams, colorFlag);
+  const set = (c: number) => { code = c; };
+  const parser = yargs(argv)
+    .scriptName('dom0up')
+    .usage('$0 <command> [options]\n\nTurn CentOS 6.10 hosts into verified Xen Dom0s over SSH, and keep their Dom0 tuning right.')
+    .option('color', { type: 'boolean', describe: 'colour output [default: on a TTY, off with NO_COLOR]' })
+    .command('grub', 'offline work on a grub.conf file (GRUB Legacy 0.97)', (g) =>
+      g
+        .command('show <file>', 'entries as GRUB sees them, which one boots, and the findings', (y) =>
+          y.positional('file', { type: 'string', describe: 'grub.conf, or - for stdin', demandOption: true })
+            .option('json', { type: 'boolean', describe: 'one JSON document (contract: docs/json.md)' }),
+          async (a) => set(await (await import('./commands/grub-cli.js')).grubShowCli(ui, { file: String(a.file), json: a.json === true })))
+        .command('lint <file>', 'findings as FILE:LINE: severity: message; exit 1 when there is an error', (y) =>
+          y.positional('file', { type: 'string', describe: 'grub.conf, or - for stdin', demandOption: true })
+            .option('json', { type: 'boolean', describe: 'findings as JSON' }),
+          async (a) => set(await (await import('./commands/grub-cli.js')).grubLintCli(ui, { file: String(a.file), json: a.json === true })))
+        .command('plan <file>', 'the unified diff that turns the dom0 kernel entry into a Xen entry (nothing is written)', (y) =>
+          dom0Options(y.positional('file', { type: 'string', describe: 'grub.conf, or - for stdin', demandOption: true }))
+            .option('json', { type: 'boolean', describe: 'one JSON document with the diff and the new entry' })
+            .option('detailed-exitcode', { type: 'boolean', describe: 'exit 0 = nothing to change, 2 = changes, 1 = error' })
+            .option('label', { type: 'string', default: 'etc/grub.conf', describe: 'file name in the diff headers (a/LABEL, b/LABEL)' }),
+          async (a) => set(await (await import('./commands/grub-cli.js')).grubPlanCli(ui, { ...dom0FromArgv(a), file: String(a.file), label: a.label, json: a.json === true, detailedExitcode: a['detailed-exitcode'] === true })))
+        .command('apply <file>', 'write the rewritten grub.conf (-o OUT, or --in-place through symlinks with a backup)', (y) =>
+          dom0Options(y.positional('file', { type: 'string', describe: 'grub.conf (or - for stdin with -o)', demandOption: true }))
+            .option('o', { alias: 'output', type: 'string', describe: 'write the result to OUT (- for stdout)' })
+            .option('in-place', { type: 'boolean', describe: 'replace the real file atomically (every symlink resolved), keeping a timestamped backup beside it' })
+            .option('json', { type: 'boolean', describe: 'report as JSON' }),
+          async (a) => {
+            const o: import('./commands/grub.js').GrubApplyOptions = { ...dom0FromArgv(a), file: String(a.file) };
+            if (a.o !== undefined) o.output = a.o;
+            if (a['in-place'] !== undefined) o.inPlace = a['in-place'];
+            set(await (await import('./commands/grub-cli.js')).grubApplyCli(ui, { ...o, json: a.json === true }));
+          })
+        .demandCommand(1, 'name a grub command: show, lint, plan or apply'))
+    .demandCommand(1, 'name a command')
+    .recommendCommands()
+    .strict()
+    .epilog(EPILOG)
+    .wrap(Math.min(110, (streams.stdout as { columns?: number }).columns ?? 100))
+    .exitProcess(false)
+    .fail((msg, err) => {
+      if (err) throw err;
+      throw Object.assign(new Error(msg), { name: 'UsageError' });
+    });
+  try {
+    await parser.parseAsync();
+  } catch (err) {
+    return reportError(ui, err);
+  }
+  return code;
+}
+
+export function reportError(ui: Ui, err: unknown): number {
+  if (err instanceof Error && err.name === 'UsageError') {
+    ui.note(`dom0up: ${ui.err.red('error')}: ${err.message}`);
+    ui.note(`hint: dom0up --help, or dom0up <command> --help`);
+    return EXIT.error;
+  }
+  const uf = userFacing(err);
+  if (uf) {
+    ui.note(`dom0up: ${ui.err.red('error')}: ${uf.message}`);
+    if (uf.detail) ui.note(uf.detail);
+    if (uf.hint) ui.note(`hint: ${uf.hint}`);
+    return uf.exitCode;
+  }
+  // a bug: the whole story
+  ui.note(`dom0up: internal error (a bug; please report it with this output):`);
+  ui.note(err instanceof Error ? (err.stack ?? err.message) : String(err));
+  return 70;
+}
