@@ -8,6 +8,10 @@ import { processStreams, Ui, type Streams } from './ui/io.js';
 
 export const EXIT = { ok: 0, error: 1, changes: 2 } as const;
 
+/** yargs reads a lone "-" as an empty flag; it is passed through this stand-in instead. */
+const DASH = '\u0000-';
+export const undash = (v: string): string => (v === DASH ? '-' : v);
+
 const EPILOG = `Exit codes: 0 success; 1 error (a refused or failed step; the message names what and why);
 2 with --detailed-exitcode: changes are pending. Errors you can fix print one line and a hint.`;
 
@@ -51,7 +55,7 @@ export async function run(argv: string[], streams: Streams = processStreams()): 
   const colorFlag = argv.includes('--color') ? true : argv.includes('--no-color') ? false : undefined;
   const ui = new Ui(streams, colorFlag);
   const set = (c: number) => { code = c; };
-  const parser = yargs(argv)
+  const parser = yargs(argv.map((a) => (a === '-' ? DASH : a)))
     .scriptName('dom0up')
     .usage('$0 <command> [options]\n\nTurn CentOS 6.10 hosts into verified Xen Dom0s over SSH, and keep their Dom0 tuning right.')
     .option('color', { type: 'boolean', describe: 'colour output [default: on a TTY, off with NO_COLOR]' })
@@ -60,25 +64,25 @@ export async function run(argv: string[], streams: Streams = processStreams()): 
         .command('show <file>', 'entries as GRUB sees them, which one boots, and the findings', (y) =>
           y.positional('file', { type: 'string', describe: 'grub.conf, or - for stdin', demandOption: true })
             .option('json', { type: 'boolean', describe: 'one JSON document (contract: docs/json.md)' }),
-          async (a) => set(await (await import('./commands/grub-cli.js')).grubShowCli(ui, { file: String(a.file), json: a.json === true })))
+          async (a) => set(await (await import('./commands/grub-cli.js')).grubShowCli(ui, { file: undash(String(a.file)), json: a.json === true })))
         .command('lint <file>', 'findings as FILE:LINE: severity: message; exit 1 when there is an error', (y) =>
           y.positional('file', { type: 'string', describe: 'grub.conf, or - for stdin', demandOption: true })
             .option('json', { type: 'boolean', describe: 'findings as JSON' }),
-          async (a) => set(await (await import('./commands/grub-cli.js')).grubLintCli(ui, { file: String(a.file), json: a.json === true })))
+          async (a) => set(await (await import('./commands/grub-cli.js')).grubLintCli(ui, { file: undash(String(a.file)), json: a.json === true })))
         .command('plan <file>', 'the unified diff that turns the dom0 kernel entry into a Xen entry (nothing is written)', (y) =>
           dom0Options(y.positional('file', { type: 'string', describe: 'grub.conf, or - for stdin', demandOption: true }))
             .option('json', { type: 'boolean', describe: 'one JSON document with the diff and the new entry' })
             .option('detailed-exitcode', { type: 'boolean', describe: 'exit 0 = nothing to change, 2 = changes, 1 = error' })
             .option('label', { type: 'string', default: 'etc/grub.conf', describe: 'file name in the diff headers (a/LABEL, b/LABEL)' }),
-          async (a) => set(await (await import('./commands/grub-cli.js')).grubPlanCli(ui, { ...dom0FromArgv(a), file: String(a.file), label: a.label, json: a.json === true, detailedExitcode: a['detailed-exitcode'] === true })))
+          async (a) => set(await (await import('./commands/grub-cli.js')).grubPlanCli(ui, { ...dom0FromArgv(a), file: undash(String(a.file)), label: a.label, json: a.json === true, detailedExitcode: a['detailed-exitcode'] === true })))
         .command('apply <file>', 'write the rewritten grub.conf (-o OUT, or --in-place through symlinks with a backup)', (y) =>
           dom0Options(y.positional('file', { type: 'string', describe: 'grub.conf (or - for stdin with -o)', demandOption: true }))
             .option('o', { alias: 'output', type: 'string', describe: 'write the result to OUT (- for stdout)' })
             .option('in-place', { type: 'boolean', describe: 'replace the real file atomically (every symlink resolved), keeping a timestamped backup beside it' })
             .option('json', { type: 'boolean', describe: 'report as JSON' }),
           async (a) => {
-            const o: import('./commands/grub.js').GrubApplyOptions = { ...dom0FromArgv(a), file: String(a.file) };
-            if (a.o !== undefined) o.output = a.o;
+            const o: import('./commands/grub.js').GrubApplyOptions = { ...dom0FromArgv(a), file: undash(String(a.file)) };
+            if (a.o !== undefined) o.output = undash(a.o);
             if (a['in-place'] !== undefined) o.inPlace = a['in-place'];
             set(await (await import('./commands/grub-cli.js')).grubApplyCli(ui, { ...o, json: a.json === true }));
           })

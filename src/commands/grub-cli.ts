@@ -4,10 +4,11 @@ import { colorDiff, renderFindings, renderGrubView } from '../ui/render-grub.js'
 import { grubApply, grubPlan, grubShow, type GrubApplyOptions, type GrubPlanResult, type GrubRewriteOptions } from './grub.js';
 import { EXIT } from '../cli.js';
 
+const stdinOf = (ui: Ui) => (ui.streams.stdin ? { stdin: ui.streams.stdin } : {});
 const label = (file: string) => (file === '-' ? '<stdin>' : file);
 
 export async function grubShowCli(ui: Ui, o: { file: string; json: boolean }): Promise<number> {
-  const { view } = await grubShow(o);
+  const { view } = await grubShow({ ...o, ...stdinOf(ui) });
   if (o.json) ui.json(view);
   else {
     ui.print(renderGrubView(label(o.file), view, ui.out));
@@ -17,7 +18,7 @@ export async function grubShowCli(ui: Ui, o: { file: string; json: boolean }): P
 }
 
 export async function grubLintCli(ui: Ui, o: { file: string; json: boolean }): Promise<number> {
-  const { view } = await grubShow(o);
+  const { view } = await grubShow({ ...o, ...stdinOf(ui) });
   if (o.json) ui.json({ file: o.file, findings: view.findings });
   else ui.print(renderFindings(label(o.file), view.findings, ui.out));
   return view.findings.some((f) => f.severity === 'error') ? EXIT.error : EXIT.ok;
@@ -61,7 +62,7 @@ function summarize(ui: Ui, file: string, p: GrubPlanResult): void {
 }
 
 export async function grubPlanCli(ui: Ui, o: GrubRewriteOptions & { json: boolean; detailedExitcode: boolean }): Promise<number> {
-  const p = await grubPlan(o);
+  const p = await grubPlan({ ...o, ...stdinOf(ui) });
   if (o.json) ui.json(planJson(o.file, p));
   else {
     summarize(ui, o.file, p);
@@ -71,7 +72,7 @@ export async function grubPlanCli(ui: Ui, o: GrubRewriteOptions & { json: boolea
 }
 
 export async function grubApplyCli(ui: Ui, o: GrubApplyOptions & { json: boolean }): Promise<number> {
-  const r = await grubApply(o);
+  const r = await grubApply({ ...o, ...stdinOf(ui) });
   if (r.stdout) {
     if (!o.json) summarize(ui, o.file, r);
     ui.print(r.stdout);

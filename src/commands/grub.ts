@@ -11,6 +11,8 @@ import { lintXenArgs } from '../xen/index.js';
 
 export interface GrubFileOptions {
   file: string;
+  /** Where '-' reads from (default process.stdin). */
+  stdin?: NodeJS.ReadableStream;
 }
 
 export interface GrubRewriteOptions extends GrubFileOptions, Dom0Options {
@@ -27,7 +29,7 @@ export function parseInput(input: TextInput): GrubConf {
 }
 
 export async function grubShow(opts: GrubFileOptions): Promise<{ input: TextInput; conf: GrubConf; view: GrubView }> {
-  const input = await readTextInput(opts.file);
+  const input = await readTextInput(opts.file, opts.stdin);
   const conf = parseInput(input);
   return { input, conf, view: grubView(conf) };
 }
@@ -66,7 +68,7 @@ export function planGrubText(input: TextInput, opts: Omit<GrubRewriteOptions, 'f
 }
 
 export async function grubPlan(opts: GrubRewriteOptions): Promise<GrubPlanResult> {
-  const input = await readTextInput(opts.file);
+  const input = await readTextInput(opts.file, opts.stdin);
   return planGrubText(input, opts);
 }
 

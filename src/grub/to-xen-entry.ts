@@ -73,8 +73,7 @@ export function pickDom0Kernel(conf: GrubConf, opts: Pick<XenEntryOptions, 'kern
   const inFile = new Set<string>();
   for (const e of conf.entries) if (e.version && (e.kind === 'linux' || e.kind === 'xen')) inFile.add(e.version);
   const available = opts.availableKernels ? new Set(opts.availableKernels) : null;
-  const candidates = [...inFile, ...(available ?? [])].filter((v, i, all) => all.indexOf(v) === i)
-    .filter((v) => !available || available.has(v));
+  const candidates = [...new Set([...inFile, ...(available ?? [])])].filter((v) => !available || available.has(v));
   if (opts.kernel) {
     const want = opts.kernel.replace(/^vmlinuz-/, '');
     const match = candidates.find((v) => v === want) ??

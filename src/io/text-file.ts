@@ -29,16 +29,16 @@ export function encodeText(text: string, encoding: TextEncodingName): Buffer {
   return Buffer.from(text, encoding);
 }
 
-async function readStdin(): Promise<Buffer> {
+async function readStdin(stdin: NodeJS.ReadableStream): Promise<Buffer> {
   const chunks: Buffer[] = [];
-  for await (const c of process.stdin) chunks.push(c as Buffer);
+  for await (const c of stdin) chunks.push(typeof c === 'string' ? Buffer.from(c) : (c as Buffer));
   return Buffer.concat(chunks);
 }
 
-export async function readTextInput(file: string): Promise<TextInput> {
+export async function readTextInput(file: string, stdin: NodeJS.ReadableStream = process.stdin): Promise<TextInput> {
   let bytes: Buffer;
   try {
-    bytes = file === '-' ? await readStdin() : await fs.readFile(file);
+    bytes = file === '-' ? await readStdin(stdin) : await fs.readFile(file);
   } catch (err) {
     throw fileError(err, file, 'read');
   }
