@@ -4,8 +4,12 @@ import { defineConfig } from 'vitest/config';
 //  - unit: pure core, golden scenarios, property tests, CLI (offline) — no root needed
 //  - ssh:  the simulated CentOS 6.10 hosts (test/testbed) and the tool against them over real SSH
 // The real-boot tier (QEMU + GRUB Legacy + Xen) has its own config: vitest.realboot.config.ts
+// DOM0UP_TEST_REPORT=FILE adds a JSON report (used by .ci/run for its closing line).
+const report = process.env.DOM0UP_TEST_REPORT;
+
 export default defineConfig({
   test: {
+    reporters: report ? ['default', ['json', { outputFile: report }]] : ['default'],
     projects: [
       {
         extends: true,
