@@ -1,5 +1,4 @@
 /** Types of the grub.conf model (GRUB 0.97 / RHEL 6 view over a lossless segment list). */
-import type { Segment } from './read-config.js';
 import type { CommandClass } from './commands.js';
 
 export type Severity = 'error' | 'warning' | 'info';

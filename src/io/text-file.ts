@@ -8,25 +8,14 @@ import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { UserError } from '../errors.js';
 
-export type TextEncodingName = 'utf8' | 'latin1';
+export { decodeText, encodeText, type TextEncodingName } from './decode-text.js';
+import { decodeText, type TextEncodingName } from './decode-text.js';
 
 export interface TextInput {
   text: string;
   encoding: TextEncodingName;
   /** The path given ('-' for stdin). */
   path: string;
-}
-
-export function decodeText(bytes: Uint8Array): { text: string; encoding: TextEncodingName } {
-  try {
-    return { text: new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes), encoding: 'utf8' };
-  } catch {
-    return { text: Buffer.from(bytes).toString('latin1'), encoding: 'latin1' };
-  }
-}
-
-export function encodeText(text: string, encoding: TextEncodingName): Buffer {
-  return Buffer.from(text, encoding);
 }
 
 async function readStdin(stdin: NodeJS.ReadableStream): Promise<Buffer> {

@@ -1,0 +1,43 @@
+/**
+ * A fact is one piece of remote state: a POSIX sh command (for CentOS 6: bash 4.1, coreutils
+ * 8.4, no python assumed) and a pure parser of its output. Facts are gathered together in one
+ * round trip (gather.ts) and parsed separately, so each parser is tested against captured output.
+ */
+export interface FactOutput {
+  /** Everything the command printed on stdout (stderr is discarded). */
+  stdout: string;
+  /** Exit status of the command. */
+  rc: number;
+}
+
+export interface Fact<T> {
+  readonly name: string;
+  readonly command: string;
+  parse(out: FactOutput): T;
+}
+
+export function fact<T>(name: string, command: string, parse: (out: FactOutput) => T): Fact<T> {
+  return { name, command, parse };
+}
+
+/** Decodes base64 text (whitespace ignored); '' for an absent file marker is handled by callers. */
+export function fromBase64(s: string): Buffer {
+  return Buffer.from(s.replace(/\s+/g, ''), 'base64');
+}
+
+/** Lines of a command's output without the trailing empty line. */
+export function lines(s: string): string[] {
+  const out = s.split('\n');
+  if (out.length > 0 && out[out.length - 1] === '') out.pop();
+  return out;
+}
+
+/** `KEY=value` lines into a map (first `=` splits). */
+export function keyValues(s: string): Map<string, string> {
+  const m = new Map<string, string>();
+  for (const l of lines(s)) {
+    const i = l.indexOf('=');
+    if (i > 0) m.set(l.slice(0, i), l.slice(i + 1));
+  }
+  return m;
+}

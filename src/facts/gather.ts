@@ -1,0 +1,57 @@
+/**
+ * Runs many facts in ONE remote command: each fact's command runs in its own subshell between
+ * marker lines that carry a random nonce (file contents are base64, so nothing a host holds can
+ * fake a marker), and each section is handed to that fact's parser.
+ */
+import { randomBytes } from 'node:crypto';
+import type { Transport } from '../transport/index.js';
+import { RemoteError } from '../errors.js';
+import type { Fact, FactOutput } from './fact.js';
+
+export type FactResults<T extends Record<string, Fact<unknown>>> = { [K in keyof T]: ReturnType<T[K]['parse']> };
+
+export function buildGatherScript(facts: readonly Fact<unknown>[], nonce: string): string {
+  const parts = ['LC_ALL=C; export LC_ALL; PATH=/usr/local/sbin:/usr/local/bin:/sbin:/bin:/usr/sbin:/usr/bin; export PATH'];
+  for (const f of facts) {
+    parts.push(`printf '\\n@@${nonce} %s\\n' ${f.name}`);
+    parts.push(`( ${f.command}\n) 2>/dev/null`);
+    parts.push(`printf '\\n@@${nonce} rc %s\\n' $?`);
+  }
+  return parts.join('\n') + '\n';
+}
+
+export function splitGatherOutput(stdout: string, names: readonly string[], nonce: string): Map<string, FactOutput> {
+  const out = new Map<string, FactOutput>();
+  const re = new RegExp(`\\n@@${nonce} (\\S+)\\n([\\s\\S]*?)\\n@@${nonce} rc (\\d+)\\n`, 'g');
+  for (const m of stdout.matchAll(re)) {
+    const name = m[1] as string;
+    if (names.includes(name)) out.set(name, { stdout: m[2] as string, rc: Number(m[3]) });
+  }
+  return out;
+}
+
+/** Gathers the given facts with one command (as root); throws RemoteError naming the phase. */
+export async function gatherFacts<T extends Record<string, Fact<unknown>>>(
+  transport: Transport,
+  facts: T,
+  phase = 'facts',
+  timeoutMs = 60_000,
+): Promise<FactResults<T>> {
+  const nonce = randomBytes(8).toString('hex');
+  const list = Object.values(facts);
+  const r = await transport.exec(buildGatherScript(list, nonce), { sudo: true, timeoutMs });
+  if (r.lost) throw new RemoteError(transport.target, phase, 'the connection was lost while reading the host', 'check the host and run again');
+  if (r.timedOut) throw new RemoteError(transport.target, phase, `reading the host took longer than ${timeoutMs / 1000}s`);
+  const sections = splitGatherOutput(r.stdout.toString('latin1'), list.map((f) => f.name), nonce);
+  const results: Record<string, unknown> = {};
+  for (const [key, f] of Object.entries(facts)) {
+    const section = sections.get(f.name);
+    if (!section) {
+      throw new RemoteError(transport.target, phase, `no output for "${f.name}" (exit ${r.code})`, 'is /bin/sh a POSIX shell on this host?', 1, r.stderr.toString('utf8').trim().slice(0, 2000) || undefined);
+    }
+    // base64 sections are ASCII; the rest is decoded as UTF-8 where it is valid
+    const text = Buffer.from(section.stdout, 'latin1');
+    results[key] = f.parse({ stdout: text.toString('utf8').includes('\ufffd') ? section.stdout : text.toString('utf8'), rc: section.rc });
+  }
+  return results as FactResults<T>;
+}

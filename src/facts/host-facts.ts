@@ -1,0 +1,310 @@
+/**
+ * The facts dom0up reads from a host before planning. Each is a command plus a pure parser.
+ * Commands only read; they run as root (grub.conf is mode 600 on CentOS 6).
+ */
+import { decodeText } from '../io/decode-text.js';
+import { fact, fromBase64, keyValues, lines } from './fact.js';
+
+// ---------------------------------------------------------------- OS release, kernel, arch
+export interface OsRelease {
+  text: string | null;
+  /** 'centos' | 'rhel' | 'scientific' | 'oracle' | other lowercased first word | null */
+  distro: string | null;
+  major: number | null;
+  minor: number | null;
+}
+export function parseRedhatRelease(text: string | null): OsRelease {
+  if (text === null) return { text: null, distro: null, major: null, minor: null };
+  const t = text.trim();
+  const m = /release\s+(\d+)(?:\.(\d+))?/i.exec(t);
+  let distro: string | null = null;
+  if (/^CentOS/i.test(t)) distro = 'centos';
+  else if (/^Red Hat Enterprise Linux/i.test(t)) distro = 'rhel';
+  else if (/^Scientific Linux/i.test(t)) distro = 'scientific';
+  else if (/^Oracle Linux/i.test(t)) distro = 'oracle';
+  else if (t) distro = (t.split(/\s+/)[0] ?? '').toLowerCase();
+  return { text: t, distro, major: m ? Number(m[1]) : null, minor: m && m[2] !== undefined ? Number(m[2]) : null };
+}
+export const osReleaseFact = fact('os_release', 'cat /etc/redhat-release', (o) => parseRedhatRelease(o.rc === 0 ? o.stdout : null));
+
+export interface KernelFact {
+  release: string;
+  arch: string;
+  bootId: string;
+  /** The running kernel's command line (/proc/cmdline). */
+  cmdline: string;
+}
+export const kernelFact = fact(
+  'kernel',
+  'echo "release=$(uname -r)"; echo "arch=$(uname -m)"; echo "boot_id=$(cat /proc/sys/kernel/random/boot_id)"; echo "cmdline=$(cat /proc/cmdline 2>/dev/null)"',
+  (o): KernelFact => {
+    const kv = keyValues(o.stdout);
+    return { release: kv.get('release') ?? '', arch: kv.get('arch') ?? '', bootId: kv.get('boot_id') ?? '', cmdline: kv.get('cmdline') ?? '' };
+  },
+);
+
+// ---------------------------------------------------------------- hypervisor and firmware
+export interface HypervisorFact {
+  /** Contents of /proc/xen/capabilities (null when absent). */
+  capabilities: string | null;
+  /** /sys/hypervisor/type (null when absent). */
+  type: string | null;
+  /** This host runs as the Xen control domain. */
+  dom0: boolean;
+  firmware: 'bios' | 'uefi';
+}
+export const hypervisorFact = fact(
+  'hypervisor',
+  'if [ -r /proc/xen/capabilities ]; then echo "caps=$(cat /proc/xen/capabilities)"; fi; ' +
+    'if [ -r /sys/hypervisor/type ]; then echo "type=$(cat /sys/hypervisor/type)"; fi; ' +
+    'if [ -d /sys/firmware/efi ]; then echo firmware=uefi; else echo firmware=bios; fi',
+  (o): HypervisorFact => {
+    const kv = keyValues(o.stdout);
+    const caps = kv.get('caps') ?? null;
+    return {
+      capabilities: caps,
+      type: kv.get('type') ?? null,
+      dom0: caps !== null && /\bcontrol_d\b/.test(caps),
+      firmware: kv.get('firmware') === 'uefi' ? 'uefi' : 'bios',
+    };
+  },
+);
+
+// ---------------------------------------------------------------- grub.conf
+export interface FileStat {
+  mode: number;
+  uid: number;
+  gid: number;
+  size: number;
+  links: number;
+  /** SELinux context, when the system reports one. */
+  context: string | null;
+}
+export interface GrubConfigFact {
+  /** The file GRUB 0.97 on RHEL 6 reads: /boot/grub/grub.conf with every symlink resolved. */
+  realPath: string | null;
+  /** The symlink chains from /etc/grub.conf and /boot/grub/grub.conf, e.g. ["/etc/grub.conf -> ../boot/grub/grub.conf"]. */
+  links: string[];
+  /** Where /etc/grub.conf leads (null when it does not exist). */
+  etcTarget: string | null;
+  stat: FileStat | null;
+  bytes: Buffer | null;
+  text: string | null;
+  encoding: 'utf8' | 'latin1' | null;
+}
+const CHAIN = (p: string) =>
+  `p=${p}; n=0; while [ -L "$p" ] && [ $n -lt 40 ]; do t=$(readlink "$p"); echo "link=$p -> $t"; case "$t" in /*) p=$t ;; *) p=$(dirname "$p")/$t ;; esac; n=$((n+1)); done`;
+export const grubConfigFact = fact(
+  'grub_config',
+  [
+    CHAIN('/etc/grub.conf'),
+    CHAIN('/boot/grub/grub.conf'),
+    'if [ -e /etc/grub.conf ]; then echo "etc=$(readlink -f /etc/grub.conf)"; fi',
+    'if [ -e /boot/grub/grub.conf ]; then r=$(readlink -f /boot/grub/grub.conf); elif [ -e /etc/grub.conf ]; then r=$(readlink -f /etc/grub.conf); else r=; fi',
+    'if [ -n "$r" ] && [ -f "$r" ]; then echo "real=$r"; echo "stat=$(stat -c "%a %u %g %s %h" "$r")"; echo "context=$(stat -c %C "$r" 2>/dev/null)"; echo "content=$(base64 < "$r" | tr -d "\\n")"; fi',
+  ].join('\n'),
+  (o): GrubConfigFact => {
+    const links: string[] = [];
+    const kv = new Map<string, string>();
+    for (const l of lines(o.stdout)) {
+      const i = l.indexOf('=');
+      if (i < 0) continue;
+      const k = l.slice(0, i);
+      const v = l.slice(i + 1);
+      if (k === 'link') links.push(v);
+      else kv.set(k, v);
+    }
+    const realPath = kv.get('real') ?? null;
+    let stat: FileStat | null = null;
+    const st = kv.get('stat');
+    if (st) {
+      const [mode, uid, gid, size, nlink] = st.split(' ');
+      const ctx = kv.get('context');
+      stat = { mode: parseInt(mode ?? '644', 8), uid: Number(uid), gid: Number(gid), size: Number(size), links: Number(nlink), context: ctx && ctx !== '?' ? ctx : null };
+    }
+    const content = kv.get('content');
+    const bytes = realPath !== null && content !== undefined ? fromBase64(content) : null;
+    const decoded = bytes ? decodeText(bytes) : null;
+    return { realPath, links: [...new Set(links)], etcTarget: kv.get('etc') ?? null, stat, bytes, text: decoded?.text ?? null, encoding: decoded?.encoding ?? null };
+  },
+);
+
+// ---------------------------------------------------------------- /boot
+export interface BootFact {
+  /** /boot is a separate file system (its device differs from /'s). */
+  separate: boolean;
+  /** Free space on /boot's file system, KiB. */
+  freeKiB: number | null;
+  sizeKiB: number | null;
+  /** Names in /boot. */
+  files: string[];
+  /** Kernel versions with a vmlinuz-V in /boot. */
+  kernels: string[];
+  /** Versions that also have initramfs-V.img. */
+  initramfs: string[];
+  /** Target of the /boot/xen.gz symlink (null when absent or not a link). */
+  xenLink: string | null;
+  /** The RHEL 6 saved-entry word in /boot/grub/stage2 (offset 512+0xC), if readable. */
+  stage2Saved: number | null;
+}
+export const bootFact = fact(
+  'boot',
+  [
+    'echo "dev_root=$(stat -c %d /)"; echo "dev_boot=$(stat -c %d /boot)"',
+    'df -Pk /boot | awk \'NR==2 { print "df=" $2 " " $4 }\'',
+    'for f in /boot/* /boot/.[!.]*; do [ -e "$f" ] || [ -L "$f" ] || continue; echo "file=${f#/boot/}"; done',
+    'if [ -L /boot/xen.gz ]; then echo "xen_link=$(readlink /boot/xen.gz)"; fi',
+    'if [ -f /boot/grub/stage2 ]; then echo "stage2=$(od -An -tu4 -j 524 -N 4 /boot/grub/stage2 | tr -d " ")"; fi',
+  ].join('\n'),
+  (o): BootFact => {
+    const files: string[] = [];
+    const kv = new Map<string, string>();
+    for (const l of lines(o.stdout)) {
+      const i = l.indexOf('=');
+      if (i < 0) continue;
+      if (l.startsWith('file=')) files.push(l.slice(5));
+      else kv.set(l.slice(0, i), l.slice(i + 1));
+    }
+    const df = (kv.get('df') ?? '').split(' ');
+    const kernels = files.flatMap((f) => /^vmlinuz-(.+)$/.exec(f)?.[1] ?? []);
+    const initramfs = files.flatMap((f) => /^initramfs-(.+)\.img$/.exec(f)?.[1] ?? []);
+    const stage2 = kv.get('stage2');
+    return {
+      separate: kv.get('dev_root') !== undefined && kv.get('dev_root') !== kv.get('dev_boot'),
+      sizeKiB: df[0] ? Number(df[0]) : null,
+      freeKiB: df[1] ? Number(df[1]) : null,
+      files,
+      kernels,
+      initramfs: initramfs.filter((v) => kernels.includes(v)),
+      xenLink: kv.get('xen_link') ?? null,
+      stage2Saved: stage2 && /^\d+$/.test(stage2) ? Number(stage2) : null,
+    };
+  },
+);
+
+// ---------------------------------------------------------------- packages
+export interface PackagesFact {
+  /** name → installed versions (VERSION-RELEASE.ARCH). */
+  installed: Record<string, string[]>;
+}
+export const PACKAGES = ['xen', 'xen-hypervisor', 'xen-runtime', 'xen-libs', 'kernel', 'centos-release-xen', 'centos-release-xen-common', 'centos-release-xen-410'];
+export const packagesFact = fact(
+  'packages',
+  `rpm -q --qf '%{NAME} %{VERSION}-%{RELEASE}.%{ARCH}\\n' ${PACKAGES.join(' ')}`,
+  (o): PackagesFact => {
+    const installed: Record<string, string[]> = {};
+    for (const l of lines(o.stdout)) {
+      if (/ is not installed$/.test(l)) continue;
+      const m = /^(\S+) (\S+)$/.exec(l);
+      if (m) (installed[m[1] as string] ??= []).push(m[2] as string);
+    }
+    return { installed };
+  },
+);
+
+// ---------------------------------------------------------------- memory and CPUs
+export interface ResourcesFact {
+  memTotalMiB: number | null;
+  cpus: number;
+  /** Hardware virtualisation flags: HVM guests need vmx or svm; PV works without. */
+  hvm: 'vmx' | 'svm' | null;
+}
+export const resourcesFact = fact(
+  'resources',
+  'awk \'/^MemTotal:/ { print "mem_kb=" $2 }\' /proc/meminfo; echo "cpus=$(grep -c ^processor /proc/cpuinfo)"; ' +
+    'f=$(grep -m1 -o -w -E "vmx|svm" /proc/cpuinfo); echo "hvm=$f"',
+  (o): ResourcesFact => {
+    const kv = keyValues(o.stdout);
+    const kb = Number(kv.get('mem_kb'));
+    const hvm = kv.get('hvm');
+    return { memTotalMiB: Number.isFinite(kb) && kb > 0 ? Math.floor(kb / 1024) : null, cpus: Number(kv.get('cpus') ?? 0) || 0, hvm: hvm === 'vmx' || hvm === 'svm' ? hvm : null };
+  },
+);
+
+// ---------------------------------------------------------------- config files read whole
+export interface ConfigFile {
+  path: string;
+  text: string;
+}
+export interface ConfigFilesFact {
+  repos: ConfigFile[];
+  xenKernelSysconfig: string | null;
+  kernelSysconfig: string | null;
+  xlConf: string | null;
+  gpgKey: string | null;
+  /** /usr/bin/grub-bootxen.sh (the xen4centos helper) is installed. */
+  xenHelper: boolean;
+}
+const readFileCmd = (key: string, path: string) => `if [ -f ${path} ]; then echo "${key}=$(base64 < ${path} | tr -d '\\n')"; fi`;
+export const configFilesFact = fact(
+  'config_files',
+  [
+    'for f in /etc/yum.repos.d/*.repo; do [ -f "$f" ] || continue; echo "repo=$f $(base64 < "$f" | tr -d \'\\n\')"; done',
+    readFileCmd('xen_kernel', '/etc/sysconfig/xen-kernel'),
+    readFileCmd('kernel', '/etc/sysconfig/kernel'),
+    readFileCmd('xl_conf', '/etc/xen/xl.conf'),
+    readFileCmd('gpg_key', '/etc/pki/rpm-gpg/RPM-GPG-KEY-CentOS-SIG-Virtualization'),
+    'if [ -x /usr/bin/grub-bootxen.sh ]; then echo helper=1; fi',
+  ].join('\n'),
+  (o): ConfigFilesFact => {
+    const repos: ConfigFile[] = [];
+    const kv = new Map<string, string>();
+    for (const l of lines(o.stdout)) {
+      if (l.startsWith('repo=')) {
+        const rest = l.slice(5);
+        const sp = rest.lastIndexOf(' ');
+        repos.push({ path: rest.slice(0, sp), text: decodeText(fromBase64(rest.slice(sp + 1))).text });
+        continue;
+      }
+      const i = l.indexOf('=');
+      if (i > 0) kv.set(l.slice(0, i), l.slice(i + 1));
+    }
+    const file = (k: string) => (kv.has(k) ? decodeText(fromBase64(kv.get(k) as string)).text : null);
+    return { repos, xenKernelSysconfig: file('xen_kernel'), kernelSysconfig: file('kernel'), xlConf: file('xl_conf'), gpgKey: file('gpg_key'), xenHelper: kv.get('helper') === '1' };
+  },
+);
+
+// ---------------------------------------------------------------- dom0up's own state on the host
+export const STATE_DIR = '/var/lib/dom0up';
+export const LOCK_PATH = `${STATE_DIR}/lock`;
+export interface LockInfo {
+  runId: string;
+  controller: string;
+  pid: number;
+  startedAt: string;
+  command: string;
+}
+export interface StateFact {
+  lock: LockInfo | null;
+  /** The raw lock text when it could not be parsed. */
+  lockRaw: string | null;
+  /** Seconds since the lock file was last modified. */
+  lockAgeS: number | null;
+  /** The journal of the last run (JSON lines), if any. */
+  journal: string | null;
+}
+export const stateFact = fact(
+  'state',
+  `if [ -f ${LOCK_PATH} ]; then echo "lock=$(base64 < ${LOCK_PATH} | tr -d '\\n')"; echo "lock_age=$(( $(date +%s) - $(stat -c %Y ${LOCK_PATH}) ))"; fi; ` +
+    readFileCmd('journal', `${STATE_DIR}/journal`),
+  (o): StateFact => {
+    const kv = keyValues(o.stdout);
+    const raw = kv.has('lock') ? fromBase64(kv.get('lock') as string).toString('utf8') : null;
+    let lock: LockInfo | null = null;
+    if (raw) {
+      try {
+        const j = JSON.parse(raw) as Partial<LockInfo>;
+        if (typeof j.runId === 'string') lock = { runId: j.runId, controller: String(j.controller ?? '?'), pid: Number(j.pid ?? 0), startedAt: String(j.startedAt ?? '?'), command: String(j.command ?? '?') };
+      } catch {
+        /* reported as lockRaw */
+      }
+    }
+    const age = Number(kv.get('lock_age'));
+    return {
+      lock,
+      lockRaw: lock ? null : raw,
+      lockAgeS: Number.isFinite(age) && kv.has('lock_age') ? age : null,
+      journal: kv.has('journal') ? fromBase64(kv.get('journal') as string).toString('utf8') : null,
+    };
+  },
+);
