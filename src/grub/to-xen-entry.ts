@@ -189,8 +189,11 @@ export function toXenEntry(conf: GrubConf, opts: XenEntryOptions): XenEntryResul
   }
   const fb = conf.fallback;
   if (opts.fallback !== undefined) {
-    const list = opts.fallback === 'previous-default' ? (bootBefore !== null ? [shift(bootBefore)] : []) : [...opts.fallback];
-    globalEdits.push(...setFallback(conf, list.filter((n) => n !== target), eol));
+    if (opts.fallback === 'previous-default') {
+      // only when the default really moves: on a re-run the previous default is the Xen entry itself
+      if (bootBefore !== null && shift(bootBefore) !== target) globalEdits.push(...setFallback(conf, [shift(bootBefore)], eol));
+      else if (insertedAt !== null && fb && fb.ok) globalEdits.push(...renumberFallback(conf, shift));
+    } else globalEdits.push(...setFallback(conf, [...opts.fallback].filter((n) => n !== target), eol));
   } else if (insertedAt !== null && fb && fb.ok) {
     globalEdits.push(...renumberFallback(conf, shift));
   }
