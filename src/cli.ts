@@ -49,6 +49,58 @@ export function dom0FromArgv(a: Dom0Argv) {
   return o;
 }
 
+function sshOptions<T>(y: Argv<T>) {
+  return y
+    .option('identity', { alias: 'i', type: 'string', array: true, describe: 'private key file (repeatable; -i also takes an inventory, see --inventory)', group: 'SSH:' })
+    .option('port', { alias: 'p', type: 'number', describe: 'SSH port [default: from ~/.ssh/config, else 22]', group: 'SSH:' })
+    .option('user', { alias: 'l', type: 'string', describe: 'login user (non-root users need passwordless sudo)', group: 'SSH:' })
+    .option('known-hosts', { type: 'string', array: true, describe: 'known_hosts file(s) to check host keys against [default: ~/.ssh/known_hosts]', group: 'SSH:' })
+    .option('accept-new-host-key', { type: 'boolean', describe: 'record an unknown host key instead of refusing (a changed key is always refused)', group: 'SSH:' })
+    .option('ssh-config', { type: 'string', describe: 'ssh_config file (like ssh -F) [default: ~/.ssh/config]', group: 'SSH:' })
+    .option('connect-timeout', { type: 'number', describe: 'seconds for connect + handshake + auth', group: 'SSH:' });
+}
+
+type SshArgv = { identity?: string[]; port?: number; user?: string; 'known-hosts'?: string[]; 'accept-new-host-key'?: boolean; 'ssh-config'?: string; 'connect-timeout'?: number };
+export function sshFromArgv(a: SshArgv): import('./remote/connect.js').SshCliOptions {
+  const o: import('./remote/connect.js').SshCliOptions = {};
+  if (a.identity?.length) o.identity = a.identity.map(String);
+  if (a.port !== undefined) o.port = a.port;
+  if (a.user !== undefined) o.user = a.user;
+  if (a['known-hosts']?.length) o.knownHosts = a['known-hosts'].map(String);
+  if (a['accept-new-host-key']) o.acceptNewHostKey = true;
+  if (a['ssh-config'] !== undefined) o.sshConfig = a['ssh-config'];
+  if (a['connect-timeout'] !== undefined) o.connectTimeoutS = a['connect-timeout'];
+  return o;
+}
+
+function repoOptions<T>(y: Argv<T>) {
+  return y
+    .option('mirror', { type: 'string', describe: 'Xen 4.10 repo: preset (vault, tuna, tuna-vault, kernel-org, cern) or http(s) URL [default: vault = http://vault.centos.org/6.10/virt/x86_64/xen-410/]', group: 'Repository:' })
+    .option('gpgcheck', { type: 'boolean', describe: 'verify packages with the Virt SIG key [default: on; --no-gpgcheck warns]', group: 'Repository:' })
+    .option('repo-id', { type: 'string', describe: 'section id and file name of the .repo file [default: xen4centos-410]', group: 'Repository:' });
+}
+
+function applyOptions<T>(y: Argv<T>) {
+  return y
+    .option('yes', { alias: 'y', type: 'boolean', describe: 'do not ask (required without a terminal)' })
+    .option('reboot', { type: 'boolean', default: true, describe: 'reboot when needed; --no-reboot leaves it to the operator' })
+    .option('once', { type: 'boolean', default: true, describe: 'boot the Xen entry once, make it the default only after verification; --no-once switches the default at once with fallback= the old entry' })
+    .option('break-lock', { type: 'boolean', describe: "remove another run's lock on the host (only if that run is gone)" })
+    .option('reboot-timeout', { type: 'number', describe: 'seconds for the reboot and verification [default: 900]' });
+}
+
+type RepoArgv = { mirror?: string; gpgcheck?: boolean; 'repo-id'?: string; once?: boolean };
+export function requestFromArgv(a: Dom0Argv & RepoArgv): import('./plan/plan.js').ProvisionRequest {
+  const { file: _file, ...dom0 } = dom0FromArgv(a);
+  void _file;
+  const r: import('./plan/plan.js').ProvisionRequest = { ...dom0 };
+  if (a.mirror !== undefined) r.mirror = a.mirror;
+  if (a.gpgcheck !== undefined) r.gpgcheck = a.gpgcheck;
+  if (a['repo-id'] !== undefined) r.repoId = a['repo-id'];
+  if (a.once !== undefined) r.once = a.once;
+  return r;
+}
+
 /** Runs the CLI; returns the exit code. Never calls process.exit. */
 export async function run(argv: string[], streams: Streams = processStreams()): Promise<number> {
   let code: number = EXIT.ok;
@@ -87,6 +139,27 @@ export async function run(argv: string[], streams: Streams = processStreams()): 
             set(await (await import('./commands/grub-cli.js')).grubApplyCli(ui, { ...o, json: a.json === true }));
           })
         .demandCommand(1, 'name a grub command: show, lint, plan or apply'))
+    .command('facts <host>', 'what the host is: OS, kernel, hypervisor, grub.conf and its GRUB view, /boot, packages, memory, CPUs, repos, sysconfig', (y) =>
+      sshOptions(y.positional('host', { type: 'string', describe: 'host, user@host[:port] or ~/.ssh/config alias', demandOption: true }))
+        .option('json', { type: 'boolean', describe: 'one JSON document' }),
+      async (a) => set(await (await import('./commands/remote.js')).factsCli(ui, { host: String(a.host), ssh: sshFromArgv(a), json: a.json === true })))
+    .command('plan <host>', 'every change apply would make, as exact diffs and named steps; nothing changes on the host', (y) =>
+      applyOptions(repoOptions(dom0Options(sshOptions(y.positional('host', { type: 'string', demandOption: true })))))
+        .option('json', { type: 'boolean', describe: 'one JSON document' })
+        .option('detailed-exitcode', { type: 'boolean', describe: 'exit 0 = nothing to change, 2 = changes, 1 = error or refused' }),
+      async (a) => set(await (await import('./commands/remote.js')).planCli(ui, { host: String(a.host), ssh: sshFromArgv(a), json: a.json === true, req: requestFromArgv(a), mode: 'apply', detailedExitcode: a['detailed-exitcode'] === true })))
+    .command('apply <host>', 'install Xen and boot it as Dom0: plan, confirm, apply, reboot, verify', (y) =>
+      applyOptions(repoOptions(dom0Options(sshOptions(y.positional('host', { type: 'string', demandOption: true })))))
+        .option('json', { type: 'boolean', describe: 'one JSON document (no prompt: needs --yes)' }),
+      async (a) => set(await (await import('./commands/remote.js')).applyCli(ui, { host: String(a.host), ssh: sshFromArgv(a), json: a.json === true, req: requestFromArgv(a), mode: 'apply', yes: a.yes === true, noReboot: a.reboot === false, breakLock: a['break-lock'] === true, ...(a['reboot-timeout'] !== undefined ? { rebootTimeoutS: a['reboot-timeout'] } : {}) })))
+    .command('tune <host>', 'on a host that runs Xen: change the hypervisor options only, reboot only if something changed', (y) =>
+      applyOptions(dom0Options(sshOptions(y.positional('host', { type: 'string', demandOption: true }))))
+        .option('json', { type: 'boolean', describe: 'one JSON document (no prompt: needs --yes)' }),
+      async (a) => set(await (await import('./commands/remote.js')).applyCli(ui, { host: String(a.host), ssh: sshFromArgv(a), json: a.json === true, req: requestFromArgv(a), mode: 'tune', yes: a.yes === true, noReboot: a.reboot === false, breakLock: a['break-lock'] === true, ...(a['reboot-timeout'] !== undefined ? { rebootTimeoutS: a['reboot-timeout'] } : {}) })))
+    .command('verify <host>', 'check a running host against the given options (or its default Xen entry); changes nothing', (y) =>
+      dom0Options(sshOptions(y.positional('host', { type: 'string', demandOption: true })))
+        .option('json', { type: 'boolean', describe: 'one JSON document' }),
+      async (a) => set(await (await import('./commands/remote.js')).verifyCli(ui, { host: String(a.host), ssh: sshFromArgv(a), json: a.json === true, req: requestFromArgv(a) })))
     .demandCommand(1, 'name a command')
     .recommendCommands()
     .strict()

@@ -29,7 +29,7 @@ export class RemoteError extends UserError {
   }
 }
 
-const USER_FACING = new Set(['UserError', 'RemoteError', 'GrubEditError', 'XenOptionError', 'TransportError', 'TemplateError', 'InventoryError']);
+const USER_FACING = new Set(['UserError', 'RemoteError', 'GrubEditError', 'XenOptionError', 'TransportError', 'TemplateError', 'InventoryError', 'PreflightError']);
 
 export interface UserFacing {
   message: string;

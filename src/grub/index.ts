@@ -4,7 +4,7 @@ export { readGrubConfig, mapSegment, GRUB_MAX_LINE_BYTES } from './read-config.j
 export type { Segment, SegmentKind, Continuation, ReadOptions } from './read-config.js';
 export { commandClass, commandName, KNOWN_COMMANDS, parseMaxInt, parseFallback } from './commands.js';
 export type { CommandClass } from './commands.js';
-export { rpmVerCmp, canBeDom0, versionFromImage, isXenImage, basename, stripDevice } from './kernel-version.js';
+export { rpmVerCmp, canBeDom0, versionFromImage, isXenImage, basename, stripDevice, dirnameWithSlash } from './kernel-version.js';
 export type * from './model.js';
 export { toXenEntry, pickDom0Kernel } from './to-xen-entry.js';
 export type { XenEntryOptions, XenEntryResult, XenEntryAction } from './to-xen-entry.js';

@@ -39,6 +39,8 @@ export interface XenEntryOptions {
   xenImage?: string;
   /** Initramfs path (as GRUB sees it) to use when the plain entry has no initrd line. */
   initrd?: string;
+  /** Like `initrd`, computed per kernel (e.g. from the files in /boot): version and the entry's kernel path → initramfs path. */
+  initrdFor?: (version: string, kernelPath: string) => string | undefined;
   /** Restrict candidates to these kernel versions (e.g. those whose files exist on /boot). */
   availableKernels?: readonly string[];
   /** Make the Xen entry the default (default true). */
@@ -136,7 +138,7 @@ export function toXenEntry(conf: GrubConf, opts: XenEntryOptions): XenEntryResul
     args = opts.hypervisorArgs(kernel.args);
     if (args !== kernel.args) edits.push(editArgs(conf, kernel, args));
     if (entry.modules.length < 2) {
-      const initrd = plainEntries.find((p) => p.initrd)?.initrd?.path ?? opts.initrd;
+      const initrd = plainEntries.find((p) => p.initrd)?.initrd?.path ?? opts.initrd ?? opts.initrdFor?.(version, entry.modules[0]?.path ?? '/');
       if (initrd) {
         edits.push(insertAfterSegment(conf, entry.modules[0]!.segment, moduleLine(conf, entry.modules[0]!.segment, initrd, eol)));
         notes.push(`added the missing initramfs module ${initrd}`);
@@ -150,7 +152,8 @@ export function toXenEntry(conf: GrubConf, opts: XenEntryOptions): XenEntryResul
       throw new GrubEditError('kernel-not-found', `no entry in this grub.conf boots kernel ${version}`, 'add the kernel entry first (new-kernel-pkg --install), or choose another --kernel');
     }
     const kernel = plain.kernel!;
-    const initrdPaths = plain.initrd ? [plain.initrd.path, ...splitArgs(plain.initrd.args)] : opts.initrd ? [opts.initrd] : [];
+    const extraInitrd = opts.initrd ?? opts.initrdFor?.(version, kernel.path);
+    const initrdPaths = plain.initrd ? [plain.initrd.path, ...splitArgs(plain.initrd.args)] : extraInitrd ? [extraInitrd] : [];
     if (initrdPaths.length === 0) {
       throw new GrubEditError('no-initrd', `the entry for ${version} (line ${plain.line}) has no initrd line; a Xen entry needs the initramfs as second module`, 'pass --initrd PATH (e.g. /initramfs-VERSION.img)', plain.line);
     }
@@ -162,13 +165,13 @@ export function toXenEntry(conf: GrubConf, opts: XenEntryOptions): XenEntryResul
       edits.push(renameCommand(conf, kernel.segment, 'module'));
       if (kernel.options) edits.push(dropKernelOptions(conf, kernel));
       if (plain.initrd) edits.push(...initrdToModules(conf, plain.initrd, eol));
-      else edits.push(insertAfterSegment(conf, kernel.segment, moduleLine(conf, kernel.segment, opts.initrd!, eol)));
+      else edits.push(insertAfterSegment(conf, kernel.segment, moduleLine(conf, kernel.segment, extraInitrd!, eol)));
       action = 'converted';
       target = plain.index!;
     } else {
       const title = opts.title ?? `${plain.title.trimEnd()} with Xen`;
       if (/[\r\n\0]/.test(title) || title.trim() === '') throw new GrubEditError('bad-title', 'the title must be one non-empty line');
-      const text = copyAsXenEntry(conf, plain, title, xenPath, args, eol, opts.initrd);
+      const text = copyAsXenEntry(conf, plain, title, xenPath, args, eol, extraInitrd);
       edits.push({ start: insertionPointBefore(conf, plain.segmentStart), end: insertionPointBefore(conf, plain.segmentStart), text });
       action = 'added';
       target = plain.index!;

@@ -6,8 +6,10 @@
  */
 import { createHash } from 'node:crypto';
 import {
+  dirnameWithSlash,
   insertEntryCopy,
   parseGrubConf,
+  removeEntry,
   setDefaultEntry,
   toXenEntry,
   type GrubConf,
@@ -66,7 +68,7 @@ export function hostSize(f: HostFacts): { totalMiB: number | null; nrCpus: numbe
   if (f.hypervisor.dom0 && f.xl && f.xl.xlInfo.rc === 0) {
     try {
       const info = parseXlInfo(f.xl.xlInfo.text);
-      return { totalMiB: info.totalMemoryMiB ?? null, nrCpus: info.nrCpus ?? null };
+      return { totalMiB: info.totalMemoryMiB, nrCpus: info.nrCpus };
     } catch {
       /* fall through */
     }
@@ -157,22 +159,39 @@ function pickKnownGood(original: GrubConf, f: HostFacts): { entry: GrubEntry | n
   return { entry: fallback, note: `the running kernel ${release}${f.hypervisor.dom0 ? ' (Xen)' : ''} has no entry in grub.conf; the way back is entry ${fallback?.index ?? '?'} "${fallback?.title.trimEnd() ?? '?'}", which GRUB boots now` };
 }
 
-/** Where the known-good entry of `original` is in the rewritten file, and whether the rewrite changed it. */
+/** Where the known-good entry of the base file is in the rewritten file, and whether the rewrite changed it. */
 function mapKnownGood(r: XenEntryResult, knownGood: number): { index: number; changed: boolean } {
   if (r.action === 'added') return { index: knownGood >= r.entryIndex ? knownGood + 1 : knownGood, changed: false };
   const changed = knownGood === r.entryIndex && r.action !== 'unchanged';
   return { index: knownGood, changed };
 }
 
-export function computeStaging(original: GrubConf, r: XenEntryResult, knownGood: GrubEntry): GrubStaging {
+export function isRescueEntry(e: GrubEntry): boolean {
+  return e.title.trimEnd().endsWith(RESCUE_SUFFIX);
+}
+
+/** The file without rescue copies a previous (interrupted) run may have left. */
+export function withoutRescueEntries(conf: GrubConf): GrubConf {
+  let base = conf;
+  for (let i = base.entries.findIndex(isRescueEntry); i >= 0; i = base.entries.findIndex(isRescueEntry)) base = removeEntry(base, i);
+  return base;
+}
+
+/**
+ * The file written before the one-shot reboot: the final file with the default on the
+ * known-good entry — plus a rescue copy of it (as found in `source`, the file on the host)
+ * when the rewrite changes that entry or it only exists as a rescue copy.
+ */
+export function computeStaging(source: GrubConf, r: XenEntryResult, knownGood: GrubEntry): GrubStaging {
   const target = r.entryIndex;
-  const kg = mapKnownGood(r, knownGood.index as number);
+  const baseIndex = isRescueEntry(knownGood) ? null : source.entries.filter((e, i) => i < (knownGood.index as number) && !isRescueEntry(e)).length;
+  const kg = baseIndex === null ? { index: target, changed: true } : mapKnownGood(r, baseIndex);
   let staged = r.after;
   let knownGoodIndex = kg.index;
   let rescueIndex: number | null = null;
   if (kg.changed || knownGoodIndex === target) {
-    // the change rewrites the entry the host runs from: keep a copy of it as it was
-    const copy = insertEntryCopy(staged, target, original, knownGood.index as number, knownGood.title.trimEnd() + RESCUE_SUFFIX);
+    const title = isRescueEntry(knownGood) ? knownGood.title.trimEnd() : knownGood.title.trimEnd() + RESCUE_SUFFIX;
+    const copy = insertEntryCopy(staged, target, source, knownGood.index as number, title);
     staged = copy.conf;
     knownGoodIndex = copy.index;
     rescueIndex = copy.index;
@@ -247,11 +266,13 @@ export function makePlan(f: HostFacts, req: ProvisionRequest, mode: PlanMode, ta
         availableKernels: f.boot.kernels.filter((k) => f.boot.initramfs.includes(k)),
         ...(kernel !== undefined ? { kernel } : {}),
         ...(req.initrd !== undefined ? { initrd: req.initrd } : {}),
+        // new-kernel-pkg writes the entry before dracut builds the initramfs (%post vs %posttrans): use the file /boot has
+        initrdFor: (v: string, kernelPath: string) => (f.boot.initramfs.includes(v) ? `${dirnameWithSlash(kernelPath)}initramfs-${v}.img` : undefined),
         ...(req.title !== undefined ? { title: req.title } : {}),
         ...(once ? {} : { fallback: 'previous-default' as const }),
       };
       try {
-        const r = toXenEntry(original, xopts);
+        const r = toXenEntry(withoutRescueEntries(original), xopts);
         desired = { kernel: r.kernelVersion, hypervisorArgs: r.hypervisorArgs, changes: r.action === 'updated' || r.action === 'unchanged' ? hyp.changes : desired.changes, usesDefaults: hyp.usesDefaults };
         argsForChecks = r.hypervisorArgs;
         grubStep = fileStep('grub', grubPath, f.grub.text, r.after.text,
@@ -322,7 +343,8 @@ export function makePlan(f: HostFacts, req: ProvisionRequest, mode: PlanMode, ta
   });
 
   const changed = steps.some((s) => s.action !== 'skip');
-  return { target, mode, refusals, warnings: [...pre.warnings, ...notes], steps, desired, staging, changed, needsReboot };
+  // staging only matters for a reboot that boots the Xen entry once
+  return { target, mode, refusals, warnings: [...pre.warnings, ...notes], steps, desired, staging: needsReboot ? staging : null, changed, needsReboot };
 }
 
 /** Every option of a hypervisor argument string, as changes to check for. */

@@ -1,0 +1,200 @@
+/**
+ * The commands that talk to hosts: facts, plan, apply, tune, verify. One host here; the fleet
+ * layer (fleet.ts) runs these per host. Only src/ui prints.
+ */
+import os from 'node:os';
+import { randomBytes } from 'node:crypto';
+import { createInterface } from 'node:readline/promises';
+import { UserError } from '../errors.js';
+import { openHost, type SshCliOptions } from '../remote/connect.js';
+import { makePlan } from '../plan/make-plan.js';
+import type { Plan, PlanMode, ProvisionRequest } from '../plan/plan.js';
+import { provisionHost, readHostFacts, verifyWithRetry, type HostReport } from '../apply/provision.js';
+import { makeHypervisorArgs, hasDom0Options } from '../plan/hypervisor-args.js';
+import { formatXenArgs } from '../xen/index.js';
+import { parseGrubConf } from '../grub/index.js';
+import type { Ui } from '../ui/io.js';
+import { factsJson, renderChecks, renderFacts, renderPlan, renderReport, reportJson } from '../ui/render-remote.js';
+import { createProgress } from '../ui/progress.js';
+import { EXIT } from '../cli.js';
+import type { VerifyReport } from '../verify/verify-host.js';
+
+export interface RemoteCommon {
+  host: string;
+  ssh: SshCliOptions;
+  json: boolean;
+}
+
+export function newRunId(now = new Date()): string {
+  return `${now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-${randomBytes(3).toString('hex')}`;
+}
+
+export function controllerName(): string {
+  let user = 'unknown';
+  try {
+    user = os.userInfo().username;
+  } catch {
+    /* no passwd entry */
+  }
+  return `${user}@${os.hostname()}`;
+}
+
+async function askPassphrase(ui: Ui, keyPath: string): Promise<string | undefined> {
+  if (!ui.interactive) return undefined;
+  const stdin = ui.streams.stdin as NodeJS.ReadableStream & { setRawMode?: (b: boolean) => void };
+  ui.streams.stderr.write(`passphrase for ${keyPath}: `);
+  return new Promise((resolve) => {
+    let buf = '';
+    stdin.setRawMode?.(true);
+    const onData = (d: Buffer) => {
+      for (const ch of d.toString('utf8')) {
+        if (ch === '\r' || ch === '\n') {
+          stdin.setRawMode?.(false);
+          stdin.removeListener('data', onData);
+          (stdin as unknown as { pause(): void }).pause();
+          ui.streams.stderr.write('\n');
+          resolve(buf);
+          return;
+        }
+        if (ch === '\u0003') {
+          stdin.setRawMode?.(false);
+          stdin.removeListener('data', onData);
+          resolve(undefined);
+          return;
+        }
+        if (ch === '\u007f') buf = buf.slice(0, -1);
+        else buf += ch;
+      }
+    };
+    stdin.on('data', onData);
+    (stdin as unknown as { resume(): void }).resume();
+  });
+}
+
+export function withAsk(ui: Ui, ssh: SshCliOptions): SshCliOptions {
+  return { ...ssh, askPassphrase: (k) => askPassphrase(ui, k) };
+}
+
+export async function factsCli(ui: Ui, o: RemoteCommon): Promise<number> {
+  const { transport } = await openHost(o.host, withAsk(ui, o.ssh));
+  try {
+    const f = await readHostFacts(transport);
+    if (o.json) ui.json({ target: transport.target, hostKey: transport.hostKeySha256, facts: factsJson(f) });
+    else ui.print(renderFacts(transport.target, f, ui.out));
+    return EXIT.ok;
+  } finally {
+    await transport.close();
+  }
+}
+
+export async function planCli(ui: Ui, o: RemoteCommon & { req: ProvisionRequest; mode: PlanMode; detailedExitcode: boolean }): Promise<number> {
+  const { transport } = await openHost(o.host, withAsk(ui, o.ssh));
+  try {
+    const f = await readHostFacts(transport);
+    const plan = makePlan(f, o.req, o.mode, transport.target);
+    if (o.json) ui.json({ target: transport.target, plan });
+    else ui.print(renderPlan(plan, ui.out));
+    if (plan.refusals.length) return EXIT.error;
+    return o.detailedExitcode && plan.changed ? EXIT.changes : EXIT.ok;
+  } finally {
+    await transport.close();
+  }
+}
+
+async function confirmPlan(ui: Ui, plan: Plan, yes: boolean, json: boolean): Promise<boolean> {
+  if (!json) ui.note(renderPlan(plan, ui.err));
+  if (yes) return true;
+  if (!ui.interactive) {
+    throw new UserError(`${plan.target}: changes need confirmation and there is no terminal to ask`, 'review `dom0up plan`, then run again with --yes');
+  }
+  const rl = createInterface({ input: ui.streams.stdin as NodeJS.ReadableStream, output: ui.streams.stderr as NodeJS.WritableStream });
+  try {
+    const a = await rl.question(`Apply these changes to ${plan.target}? [y/N] `);
+    return /^y(es)?$/i.test(a.trim());
+  } finally {
+    rl.close();
+  }
+}
+
+export interface ApplyCliOptions extends RemoteCommon {
+  req: ProvisionRequest;
+  mode: PlanMode;
+  yes: boolean;
+  noReboot: boolean;
+  breakLock: boolean;
+  rebootTimeoutS?: number;
+}
+
+/** apply and tune for one host; returns the report (the caller renders it). */
+export async function applyOne(ui: Ui, o: ApplyCliOptions, progress: { spinner: boolean; prefixHost: boolean }, confirm?: (plan: Plan) => Promise<boolean>): Promise<HostReport & { logPath: string }> {
+  const runId = newRunId();
+  const { transport, reconnect } = await openHost(o.host, withAsk(ui, o.ssh));
+  const events = await createProgress(ui, transport.target, runId, progress);
+  let report: HostReport;
+  try {
+    report = await provisionHost({
+      target: transport.target,
+      transport,
+      reconnect,
+      req: o.req,
+      mode: o.mode,
+      confirm: confirm ?? ((plan) => confirmPlan(ui, plan, o.yes, o.json)),
+      events,
+      noReboot: o.noReboot,
+      breakLock: o.breakLock,
+      ...(o.rebootTimeoutS !== undefined ? { rebootDeadlineMs: o.rebootTimeoutS * 1000 } : {}),
+      runId,
+      controller: controllerName(),
+      command: `dom0up ${o.mode} ${o.host}`,
+    });
+  } finally {
+    events.stop();
+  }
+  await report.transport.close().catch(() => undefined);
+  if (report.transport !== transport) await transport.close().catch(() => undefined);
+  return { ...report, logPath: events.logPath };
+}
+
+export async function applyCli(ui: Ui, o: ApplyCliOptions): Promise<number> {
+  const r = await applyOne(ui, o, { spinner: !o.json && ui.streams.stderr.isTTY === true && !ui.streams.env.CI, prefixHost: false });
+  if (o.json) ui.json({ ...reportJson(r), log: r.logPath });
+  else {
+    ui.print(renderReport(r, ui.out));
+    ui.note(`log: ${r.logPath}`);
+  }
+  return r.ok || r.outcome === 'cancelled' || r.outcome === 'reboot-pending' ? EXIT.ok : EXIT.error;
+}
+
+export interface VerifyCliOptions extends RemoteCommon {
+  req: ProvisionRequest;
+}
+
+/** What to verify against: the options given, or the Xen entry GRUB boots. */
+export function verifyExpectation(f: Awaited<ReturnType<typeof readHostFacts>>, req: ProvisionRequest): { kernel: string | null; hypervisorArgs: string } {
+  if (hasDom0Options(req)) {
+    const hyp = makeHypervisorArgs(req);
+    return { kernel: req.kernel ?? null, hypervisorArgs: formatXenArgs(hyp.changes.set) };
+  }
+  if (f.grub.text === null) throw new UserError(`no grub.conf on the host to take the expected options from`, 'pass the expected options (--dom0-mem, --dom0-vcpus, --pin, --xen-arg)');
+  const g = parseGrubConf(f.grub.text, { latin1: f.grub.encoding === 'latin1' });
+  const e = g.bootEntry;
+  if (!e || e.kind !== 'xen') throw new UserError('the entry GRUB boots by default is not a Xen entry, so there is nothing to verify against', 'pass the expected options (--dom0-mem, --dom0-vcpus, --pin, --xen-arg)');
+  return { kernel: req.kernel ?? e.version, hypervisorArgs: e.kernel?.args ?? '' };
+}
+
+export async function verifyCli(ui: Ui, o: VerifyCliOptions): Promise<number> {
+  const { transport } = await openHost(o.host, withAsk(ui, o.ssh));
+  try {
+    const f = await readHostFacts(transport, 'verify');
+    const want = verifyExpectation(f, o.req);
+    const rep: VerifyReport = await verifyWithRetry(transport, want, 30_000);
+    if (o.json) ui.json({ target: transport.target, expected: want, ...rep });
+    else {
+      ui.print(`${ui.out.bold(transport.target)}: ${rep.ok ? ui.out.green('verified') : ui.out.red('does not match')}${rep.notXen ? ' (not running Xen)' : ''}\n`);
+      ui.print(renderChecks(rep, ui.out));
+    }
+    return rep.ok ? EXIT.ok : EXIT.error;
+  } finally {
+    await transport.close();
+  }
+}

@@ -1,0 +1,47 @@
+/**
+ * Opening a host for a command: ssh2 via src/transport with the CLI's SSH options, and a
+ * reconnect function for after the reboot that pins the host key seen now.
+ */
+import type { SshConnectOptions, SshTransport, Transport } from '../transport/index.js';
+
+export interface SshCliOptions {
+  identity?: string[];
+  port?: number;
+  user?: string;
+  knownHosts?: string[];
+  acceptNewHostKey?: boolean;
+  sshConfig?: string;
+  connectTimeoutS?: number;
+  /** Extra known_hosts lines (e.g. from an inventory). */
+  knownHostLines?: string[];
+  askPassphrase?: (keyPath: string) => Promise<string | undefined>;
+}
+
+export interface OpenHost {
+  transport: SshTransport;
+  reconnect: () => Promise<Transport>;
+}
+
+export function sshOptions(target: string, o: SshCliOptions): SshConnectOptions {
+  const opts: SshConnectOptions = { host: target };
+  if (o.identity?.length) opts.identityFiles = o.identity;
+  if (o.port !== undefined) opts.port = o.port;
+  if (o.user !== undefined) opts.user = o.user;
+  if (o.knownHosts?.length) opts.knownHostsFiles = o.knownHosts;
+  if (o.knownHostLines?.length) opts.knownHosts = o.knownHostLines;
+  if (o.acceptNewHostKey) opts.acceptNewHostKey = true;
+  if (o.sshConfig !== undefined) opts.configFile = o.sshConfig;
+  if (o.connectTimeoutS !== undefined) opts.readyTimeoutMs = o.connectTimeoutS * 1000;
+  if (o.askPassphrase) opts.askPassphrase = o.askPassphrase;
+  return opts;
+}
+
+export async function openHost(target: string, o: SshCliOptions): Promise<OpenHost> {
+  const { connectSsh } = await import('../transport/ssh.js');
+  const base = sshOptions(target, o);
+  const transport = await connectSsh(base);
+  const pinned = transport.hostKey;
+  const reconnect = () =>
+    connectSsh({ ...base, acceptNewHostKey: false, pinnedHostKey: pinned, readyTimeoutMs: Math.min(base.readyTimeoutMs ?? 5000, 5000) });
+  return { transport, reconnect };
+}
