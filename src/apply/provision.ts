@@ -10,7 +10,7 @@ import type { FileStep, Plan, PlanMode, ProvisionRequest } from '../plan/plan.js
 import { parseGrubConf } from '../grub/index.js';
 import { RemoteError, UserError } from '../errors.js';
 import type { Transport } from '../transport/index.js';
-import { verifyHost, type VerifyReport } from '../verify/verify-host.js';
+import { verifyHost, type VerifyExpectation, type VerifyReport } from '../verify/verify-host.js';
 import { acquireLock, journal, releaseLock } from './lock.js';
 import { setOneShot } from './one-shot.js';
 import { readRemoteFile, sha256Hex, writeRemoteFile } from './remote-file.js';
@@ -104,7 +104,12 @@ export async function readHostFacts(t: Transport, phase = 'facts'): Promise<Host
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Gathers the post-boot facts until xl answers (xencommons starts after sshd) or the time is up. */
-export async function verifyWithRetry(t: Transport, want: { kernel: string | null; hypervisorArgs: string }, waitMs: number, onProgress?: (s: string) => void): Promise<VerifyReport> {
+/** The options the operator asked for (or the defaults a new entry got): what `xl dmesg` must not complain about. */
+export function requestedNames(plan: Plan): string[] {
+  return [...plan.desired.changes.set.map((x) => x.name), ...plan.desired.changes.remove];
+}
+
+export async function verifyWithRetry(t: Transport, want: VerifyExpectation, waitMs: number, onProgress?: (s: string) => void): Promise<VerifyReport> {
   const until = Date.now() + waitMs;
   let delay = 500;
   for (;;) {
@@ -171,7 +176,7 @@ export async function provisionHost(ctx: ProvisionContext): Promise<HostReport> 
   if (!plan.changed) {
     let rep: VerifyReport | null = null;
     if (facts.hypervisor.dom0) {
-      rep = await step('verify', 'checking the running Dom0', () => verifyWithRetry(t, { kernel: plan.desired.kernel, hypervisorArgs: plan.desired.hypervisorArgs }, ctx.xlReadyMs ?? 60_000, ev.progress), (r) => (r.ok ? 'all checks pass' : 'some checks fail'));
+      rep = await step('verify', 'checking the running Dom0', () => verifyWithRetry(t, { kernel: plan.desired.kernel, hypervisorArgs: plan.desired.hypervisorArgs, requested: requestedNames(plan) }, ctx.xlReadyMs ?? 60_000, ev.progress), (r) => (r.ok ? 'all checks pass' : 'some checks fail'));
       report.verify = rep;
     }
     return finish(rep && !rep.ok ? 'verify-failed' : 'unchanged', rep && !rep.ok ? 'nothing to change, but the running Dom0 does not match: see the checks' : 'nothing to change: the host already runs what was asked');
@@ -192,9 +197,9 @@ export async function provisionHost(ctx: ProvisionContext): Promise<HostReport> 
     const yum = plan.steps.find((s) => s.kind === 'command');
     if (yum && yum.action === 'run') {
       await journal(t, { run: ctx.runId, phase: 'yum' });
-      await step('yum', 'yum -y install xen', async () => {
+      await step('yum', yum.command, async () => {
         let tail = '';
-        const r = await t.exec('yum -y install xen', {
+        const r = await t.exec(yum.command, {
           sudo: true,
           timeoutMs: 45 * 60_000,
           onStdout: (c) => {
@@ -273,7 +278,7 @@ export async function provisionHost(ctx: ProvisionContext): Promise<HostReport> 
     used.push(t);
     report.reboot = { oldBootId, newBootId: rb.newBootId, totalMs: rb.totalMs, detectMs: rb.detectMs, attempts: rb.attempts };
     // ---- verify
-    const rep = await step('verify', 'verifying the Dom0', () => verifyWithRetry(t, { kernel: plan.desired.kernel, hypervisorArgs: plan.desired.hypervisorArgs }, Math.min(ctx.xlReadyMs ?? 120_000, Math.max(5000, deadline - Date.now())), ev.progress), (r) => (r.ok ? 'all checks pass' : `${r.checks.filter((c) => !c.ok).length} check(s) fail`));
+    const rep = await step('verify', 'verifying the Dom0', () => verifyWithRetry(t, { kernel: plan.desired.kernel, hypervisorArgs: plan.desired.hypervisorArgs, requested: requestedNames(plan) }, Math.min(ctx.xlReadyMs ?? 120_000, Math.max(5000, deadline - Date.now())), ev.progress), (r) => (r.ok ? 'all checks pass' : `${r.checks.filter((c) => !c.ok).length} check(s) fail`));
     report.verify = rep;
     await journal(t, { run: ctx.runId, phase: 'verified', ok: rep.ok, bootId: rb.newBootId, kernel: rep.kernel });
     if (!rep.ok) {

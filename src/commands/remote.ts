@@ -17,7 +17,7 @@ import type { Ui } from '../ui/io.js';
 import { factsJson, renderChecks, renderFacts, renderPlan, renderReport, reportJson } from '../ui/render-remote.js';
 import { createProgress } from '../ui/progress.js';
 import { EXIT } from '../cli.js';
-import type { VerifyReport } from '../verify/verify-host.js';
+import type { VerifyExpectation, VerifyReport } from '../verify/verify-host.js';
 
 export interface RemoteCommon {
   host: string;
@@ -170,16 +170,17 @@ export interface VerifyCliOptions extends RemoteCommon {
 }
 
 /** What to verify against: the options given, or the Xen entry GRUB boots. */
-export function verifyExpectation(f: Awaited<ReturnType<typeof readHostFacts>>, req: ProvisionRequest): { kernel: string | null; hypervisorArgs: string } {
+export function verifyExpectation(f: Awaited<ReturnType<typeof readHostFacts>>, req: ProvisionRequest): VerifyExpectation {
   if (hasDom0Options(req)) {
     const hyp = makeHypervisorArgs(req);
-    return { kernel: req.kernel ?? null, hypervisorArgs: formatXenArgs(hyp.changes.set) };
+    return { kernel: req.kernel ?? null, hypervisorArgs: formatXenArgs(hyp.changes.set), requested: [...hyp.changes.set.map((t) => t.name), ...hyp.changes.remove] };
   }
   if (f.grub.text === null) throw new UserError(`no grub.conf on the host to take the expected options from`, 'pass the expected options (--dom0-mem, --dom0-vcpus, --pin, --xen-arg)');
   const g = parseGrubConf(f.grub.text, { latin1: f.grub.encoding === 'latin1' });
   const e = g.bootEntry;
   if (!e || e.kind !== 'xen') throw new UserError('the entry GRUB boots by default is not a Xen entry, so there is nothing to verify against', 'pass the expected options (--dom0-mem, --dom0-vcpus, --pin, --xen-arg)');
-  return { kernel: req.kernel ?? e.version, hypervisorArgs: e.kernel?.args ?? '' };
+  // without options: the Dom0 options of the entry must be accepted; complaints about other options are reported
+  return { kernel: req.kernel ?? e.version, hypervisorArgs: e.kernel?.args ?? '', requested: ['dom0_mem', 'dom0_max_vcpus', 'dom0_vcpus_pin'] };
 }
 
 export async function verifyCli(ui: Ui, o: VerifyCliOptions): Promise<number> {

@@ -72,6 +72,7 @@ const MAX_EXPANSION = 100_000;
 export function expandHostRange(pattern: string, file: string, line?: number): string[] {
   const err = (msg: string): InventoryError =>
     new InventoryError('bad-range', file, `host range in ${quote(pattern)}: ${msg}`, { line, hint: 'ranges look like web[01:10].example.com, db-[a:f] or [1:10:2]' });
+  if ((pattern.match(/\[/g) ?? []).length > 16) throw err('more than 16 ranges in one name');
   const out: string[] = [];
   const expand = (text: string): void => {
     const open = text.indexOf('[');

@@ -9,11 +9,25 @@
  *   2. vars of every other group of the host from the inventory file(s), groups ordered by
  *      (depth, ansible_group_priority, name): a child (deeper) group beats its parents, and groups at
  *      the same depth with the same priority are applied alphabetically, so the LAST name wins
- *   3. group_vars/all files            } only when loaded from disk (loadInventory), next to the
- *   4. group_vars/<group> files (same order as 2)    } inventory, as Ansible's host_group_vars
- *   5. the host's own vars from the inventory file(s)
+ *   3. group_vars/all files                        (3, 4 and 6 only via loadInventory, which reads
+ *   4. group_vars/<group> files, ordered as in 2    them next to the inventory like Ansible's
+ *   5. the host's own vars from the inventory file(s)                       host_group_vars plugin)
  *   6. host_vars/<host> files
  * Depth is the longest path from 'all' ('all' = 0, top-level groups and 'ungrouped' = 1).
+ * Note the Ansible quirk this implies: group_vars/all.yml outranks `[rack1:vars]` in the INI file.
+ *
+ * Typed fields, from the merged variables:
+ *   host  ← ansible_host / ansible_ssh_host          user ← ansible_user / ansible_ssh_user
+ *   port  ← ansible_port / ansible_ssh_port          identityFile ← ansible_private_key_file /
+ *   become ← ansible_become (Ansible boolean words)                  ansible_ssh_private_key_file
+ *   As in Ansible's ssh connection plugin, when both spellings are set the ansible_ssh_* one wins;
+ *   null counts as unset.
+ *   dom0.dom0Mem ← dom0up_dom0_mem / dom0_mem        dom0.pin ← dom0up_pin / pin / dom0_vcpus_pin
+ *   dom0.dom0Vcpus ← dom0up_dom0_vcpus / dom0_vcpus  dom0.xenArg ← dom0up_xen_args / xen_args
+ *   For the Dom0 settings the name set at the higher-precedence layer wins (a host's dom0_mem beats
+ *   a group's dom0up_dom0_mem); at the same layer the dom0up_ name wins. Numbers become strings
+ *   (dom0_vcpus=4 → "4"); xen_args is a list or a space-separated string. Values are not
+ *   validated beyond their type here.
  */
 import { checkHostName, portProblem, userProblem } from './address.js';
 import { InventoryError, quote } from './errors.js';
@@ -326,7 +340,7 @@ function typedHost(
     return found;
   };
 
-  const out: InventoryHost = { name, groups: [], vars: {} };
+  const out: Omit<InventoryHost, 'groups' | 'vars'> = { name };
 
   const hostKey = lastSet(['ansible_host', 'ansible_ssh_host']);
   if (hostKey) {
@@ -398,10 +412,5 @@ function typedHost(
     dom0.xenArg = list;
   }
   if (Object.keys(dom0).length) out.dom0 = dom0;
-  // fields first, then the bulky ones (nicer JSON output)
-  delete (out as Partial<InventoryHost>).groups;
-  delete (out as Partial<InventoryHost>).vars;
-  out.groups = groups;
-  out.vars = mapToObject(merged);
-  return out;
+  return { ...out, groups, vars: mapToObject(merged) };
 }

@@ -13,4 +13,3 @@ export { loadInventory, type LoadOptions } from './load.js';
 export { selectHosts, splitHostPattern } from './limit.js';
 export { detectFormat } from './detect.js';
 export { ansibleBoolean } from './builder.js';
-export { literalEval } from './pylit.js';

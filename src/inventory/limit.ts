@@ -144,7 +144,8 @@ export function selectHosts(inv: Inventory, pattern: string | undefined): Invent
   const regular = parts.filter((p) => p[0] !== '!' && p[0] !== '&');
   const inter = parts.filter((p) => p[0] === '&');
   const excl = parts.filter((p) => p[0] === '!');
-  const ordered = [...(regular.length ? regular : ['all']), ...inter, ...excl];
+  // each phase is idempotent, so repeated parts need no second evaluation
+  const ordered = [...new Set([...(regular.length ? regular : ['all']), ...inter, ...excl])];
 
   let selected = new Set<string>();
   for (const p of ordered) {

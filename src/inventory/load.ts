@@ -6,7 +6,7 @@
  * - A directory (Ansible's inventory directory): every file in it and its subdirectories, sorted,
  *   skipping hidden files, `*~`, group_vars/, host_vars/, vars_plugins/ and Ansible's ignored
  *   extensions (.orig .ini .cfg .retry .pyc .pyo .swp .bak .rpm .md .txt .rst), merged into one
- *   inventory. Executable inventory scripts (`#!` first line) are skipped with a warning: run
+ *   inventory (`Inventory.format` is the first file's). Executable inventory scripts (`#!` first line) are skipped with a warning: run
  *   `ansible-inventory --list` and pass its JSON instead.
  * - For Ansible formats, group_vars/ and host_vars/ next to the inventory (in the directory given,
  *   or the file's directory) are read like Ansible's host_group_vars plugin: `<name>`,

@@ -80,7 +80,84 @@ function indexLines(node: unknown, path: string[], lc: LineCounter, out: LineInd
   });
 }
 
+const MAX_NESTING = 128;
+
+/**
+ * Refuse absurdly nested documents before the YAML parser sees them: it recurses per level, and
+ * V8 may abort the whole process (not throw) when a regular expression is first compiled on an
+ * exhausted stack. JSON is scanned exactly; for YAML, flow brackets count only where a flow
+ * collection can start, quotes only where a quoted scalar can start, and compact `- - -` runs count.
+ */
+function nestingProblem(text: string, json: boolean): number | undefined {
+  let depth = 0;
+  let line = 1;
+  let lineStart = true;
+  let prev = '';
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i] as string;
+    if (c === '\n') {
+      line++;
+      lineStart = true;
+      prev = '';
+      continue;
+    }
+    if (lineStart && !json) {
+      const m = /^[ \t]*(?:-[ \t]+)+/.exec(text.slice(i, i + 4 * MAX_NESTING + 8));
+      if (m && (m[0].match(/-/g) ?? []).length > MAX_NESTING) return line;
+    }
+    lineStart = false;
+    if (c === ' ' || c === '\t' || c === '\r') continue;
+    const tokenStart = json || prev === '' || '[{,:-?'.includes(prev);
+    if ((c === '"' || (c === "'" && !json)) && tokenStart) {
+      let j = i + 1;
+      while (j < text.length) {
+        const d = text[j] as string;
+        if (d === '\n') line++;
+        if (c === '"' && d === '\\') j += 2;
+        else if (d === c && c === "'" && text[j + 1] === "'") j += 2;
+        else if (d === c) break;
+        else j++;
+      }
+      i = j;
+      prev = c;
+      continue;
+    }
+    if (c === '#' && !json && (i === 0 || /\s/.test(text[i - 1] as string))) {
+      const nl = text.indexOf('\n', i);
+      if (nl < 0) break;
+      i = nl - 1;
+      continue;
+    }
+    if ((c === '[' || c === '{') && tokenStart) {
+      if (++depth > MAX_NESTING) return line;
+    } else if ((c === ']' || c === '}') && depth > 0) depth--;
+    prev = c;
+  }
+  return undefined;
+}
+
+let warmedUp = false;
+/** Compile the parser's regular expressions on a shallow stack (see nestingProblem). */
+function warmUp(): void {
+  if (warmedUp) return;
+  warmedUp = true;
+  const sample = 'a: &x {b: [1, -2.5e+3, 0x1f, 0o7, 017, 1:30, .inf, .nan, ~, null, yes, no, true, "s\\u00e9", \'q\', 2001-01-01]}\nc:\n  - *x\n  - <<: *x\n    d: |\n      t\n  - !unsafe u\n  - !vault v\n';
+  for (const opts of [{ version: '1.2' as const, schema: 'core' }, { version: '1.1' as const, merge: true, customTags: pyyamlTags }]) {
+    try {
+      parseDocument(sample, { ...opts, lineCounter: new LineCounter(), uniqueKeys: false }).toJS({ mapAsMap: true });
+      parseDocument('{"a": [1, 2.5, -3e4, true, false, null, "x\\n"]}', { ...opts, uniqueKeys: false }).toJS({ mapAsMap: true });
+    } catch {
+      // only a warm-up
+    }
+  }
+}
+
 function load(text: string, file: string, json: boolean): Loaded {
+  warmUp();
+  const deep = nestingProblem(text, json);
+  if (deep !== undefined) {
+    throw new InventoryError('syntax', file, `${json ? 'JSON' : 'YAML'} nested more than ${MAX_NESTING} levels deep`, { line: deep });
+  }
   const lc = new LineCounter();
   let doc;
   try {

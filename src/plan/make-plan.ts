@@ -35,6 +35,7 @@ import {
   XL_CONF_PATH,
 } from '../repo/index.js';
 import type { HostFacts } from '../facts/index.js';
+import { shellCommand } from '../transport/quote.js';
 import { makeHypervisorArgs } from './hypervisor-args.js';
 import { unifiedDiff } from './unified-diff.js';
 import type { Desired, FileStep, GrubStaging, Plan, PlanMode, PlanStep, PlanWarning, ProvisionRequest, Refusal } from './plan.js';
@@ -121,6 +122,8 @@ function preflight(f: HostFacts, req: ProvisionRequest, mode: PlanMode, installi
   if (args !== null) {
     const lint = lintXenArgs(args, { force: req.force ?? false, host: { ...(totalMiB ? { totalMiB } : {}), ...(nrCpus ? { nrCpus } : {}), remote: true } });
     for (const w of lint.warnings) warnings.push({ code: `xen-${w.code}`, message: w.message });
+    // the options asked for were validated; anything left came with the host's entry and is kept as it is
+    for (const e of lint.errors) warnings.push({ code: 'xen-kept-option', message: `the Xen entry keeps an option Xen will complain about: ${e.message}` });
     if (totalMiB && nrCpus) {
       const exp = expectedDom0(args, { totalMiB, nrCpus });
       const asked = /(?:^|\s)dom0_mem=(\S+)/.exec(args)?.[1];
@@ -232,13 +235,15 @@ export function makePlan(f: HostFacts, req: ProvisionRequest, mode: PlanMode, ta
       steps.push(fileStep('gpg-key', key.path, f.files.gpgKey, key.content, { create: 'gpgcheck=1 needs the Virt SIG key (0x61E8806C)', update: 'the key file differs from the Virt SIG key', skip: 'the Virt SIG key is in place' }));
     }
     const audit = auditRepos(f.files.repos.map((r) => ({ path: r.path, text: r.text })));
-    for (const e of audit.entries) {
-      if (e.dead && e.enabled) notes.push({ code: 'dead-repo', message: `enabled repo "${e.id}" (${e.file}) is dead: ${e.dead}; yum commands that use it fail — point it at vault.centos.org/6.10 or disable it` });
+    const dead = audit.entries.filter((e) => e.dead && e.enabled && e.id !== repo.repoId);
+    for (const e of dead) {
+      notes.push({ code: 'dead-repo', message: `enabled repo "${e.id}" (${e.file}) is dead: ${e.dead}; dom0up's install skips it (--disablerepo), but other yum commands fail until it points at vault.centos.org/6.10 or is disabled` });
     }
+    const command = shellCommand(['yum', '-y', ...dead.map((e) => `--disablerepo=${e.id}`), 'install', 'xen']);
     steps.push(
       installing
-        ? { kind: 'command', id: 'yum-install', action: 'run', reason: 'Xen is not installed (xen-hypervisor, /boot/xen.gz)', command: 'yum -y install xen' }
-        : { kind: 'command', id: 'yum-install', action: 'skip', reason: `Xen is installed (xen-hypervisor ${f.packages.installed['xen-hypervisor']?.join(', ') ?? ''})`, command: 'yum -y install xen' },
+        ? { kind: 'command', id: 'yum-install', action: 'run', reason: 'Xen is not installed (xen-hypervisor, /boot/xen.gz)', command }
+        : { kind: 'command', id: 'yum-install', action: 'skip', reason: `Xen is installed (xen-hypervisor ${f.packages.installed['xen-hypervisor']?.join(', ') ?? ''})`, command },
     );
   }
 

@@ -1,0 +1,67 @@
+// tune on a host that runs Xen: up, again (nothing), down, and --no-reboot.
+import { expect, it } from 'vitest';
+import { describeTestbed, useFleet } from '../testbed/vitest.js';
+import { bootLog, readHostFile } from '../testbed/index.js';
+import { dom0up } from './helpers.js';
+import { parseGrubConf } from '../../src/grub/index.js';
+
+describeTestbed('tune', () => {
+  const fleet = useFleet([{ name: 'tune', xen: 'running', cpus: 8, memMiB: 8192 }, { name: 'plain' }]);
+  const h = () => fleet().hosts[0]!;
+
+  it('up: only the hypervisor options change, then the host reboots and verifies', async () => {
+    const before = parseGrubConf((await readHostFile(h(), '/boot/grub/grub.conf'))!);
+    const r = await dom0up(fleet(), h(), 'tune', ['--dom0-mem', '4096M', '--dom0-vcpus', '4', '--pin', '--yes', '--json']);
+    expect(r.exit, r.stderr).toBe(0);
+    const rep = JSON.parse(r.out);
+    expect(rep.outcome).toBe('verified');
+    expect(rep.steps.map((s: { id: string }) => s.id)).not.toContain('repo');
+    const after = parseGrubConf((await readHostFile(h(), '/boot/grub/grub.conf'))!);
+    expect(after.entries.length).toBe(before.entries.length);
+    expect(after.bootEntry!.kernel!.args).toContain('dom0_mem=4096M,max:4096M');
+    expect(after.bootEntry!.modules).toEqual(before.bootEntry!.modules.map((m) => ({ ...m })));
+    const last = (await bootLog(h())).at(-1)!;
+    expect(last.dom0MemMiB).toBe(4096);
+    expect(last.dom0Vcpus).toBe(4);
+  });
+
+  it('again: nothing changes, no reboot', async () => {
+    const boots = (await bootLog(h())).length;
+    const r = await dom0up(fleet(), h(), 'tune', ['--dom0-mem', '4096M', '--dom0-vcpus', '4', '--pin', '--yes', '--json']);
+    expect(r.exit, r.stderr).toBe(0);
+    expect(JSON.parse(r.out).outcome).toBe('unchanged');
+    expect((await bootLog(h())).length).toBe(boots);
+  });
+
+  it('down, unpinned: keeps options not named, verifies the smaller Dom0', async () => {
+    const r = await dom0up(fleet(), h(), 'tune', ['--dom0-mem', '768M', '--dom0-vcpus', '1', '--no-pin', '--yes', '--json']);
+    expect(r.exit, r.stderr).toBe(0);
+    const rep = JSON.parse(r.out);
+    expect(rep.outcome).toBe('verified');
+    const args = parseGrubConf((await readHostFile(h(), '/boot/grub/grub.conf'))!).bootEntry!.kernel!.args;
+    expect(args).not.toContain('dom0_vcpus_pin');
+    expect(args).toContain('dom0_mem=768M,max:768M');
+    expect(rep.verify.checks.find((c: { id: string }) => c.id === 'dom0-vcpus').actual).toBe('1');
+  });
+
+  it('--no-reboot writes the change and leaves the reboot to the operator; verify then reports the mismatch', async () => {
+    const boots = (await bootLog(h())).length;
+    const r = await dom0up(fleet(), h(), 'tune', ['--dom0-mem', '1024M', '--no-reboot', '--yes', '--json']);
+    expect(r.exit, r.stderr).toBe(0);
+    expect(JSON.parse(r.out).outcome).toBe('reboot-pending');
+    expect((await bootLog(h())).length).toBe(boots);
+    const v = await dom0up(fleet(), h(), 'verify', ['--dom0-mem', '1024M', '--json']);
+    expect(v.exit).toBe(1);
+    expect(JSON.parse(v.out).checks.find((c: { id: string }) => c.id === 'dom0-memory').ok).toBe(false);
+  });
+
+  it('refuses on a host that does not run Xen, changing nothing', async () => {
+    const p = fleet().hosts[1]!;
+    const grub = await readHostFile(p, '/boot/grub/grub.conf');
+    const r = await dom0up(fleet(), p, 'tune', ['--dom0-mem', '1024M', '--yes']);
+    expect(r.exit).toBe(1);
+    expect(r.stderr).toMatch(/^dom0up: error: root@127\.0\.0\.\d+:\d+: preflight: the host does not run Xen/m);
+    expect(r.stderr).toMatch(/^hint: use dom0up apply/m);
+    expect(await readHostFile(p, '/boot/grub/grub.conf')).toBe(grub);
+  });
+});
