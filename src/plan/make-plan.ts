@@ -18,7 +18,7 @@ import {
   type XenEntryResult,
 } from '../grub/index.js';
 import {
-  expectedDom0,
+  parseSizeToKiB,
   tokenizeXenArgs,
   lintXenArgs,
   parseXlInfo,
@@ -125,9 +125,11 @@ function preflight(f: HostFacts, req: ProvisionRequest, mode: PlanMode, installi
     // the options asked for were validated; anything left came with the host's entry and is kept as it is
     for (const e of lint.errors) warnings.push({ code: 'xen-kept-option', message: `the Xen entry keeps an option Xen will complain about: ${e.message}` });
     if (totalMiB && nrCpus) {
-      const exp = expectedDom0(args, { totalMiB, nrCpus });
       const asked = /(?:^|\s)dom0_mem=(\S+)/.exec(args)?.[1];
-      if (asked && exp.memMiB !== null && exp.memMiB > totalMiB) {
+      // the plain amount asked for (Xen would clamp it to what exists; the operator asked for more)
+      const amount = asked?.split(',').find((i) => i !== '' && !i.startsWith('min:') && !i.startsWith('max:') && !i.startsWith('-'));
+      const amountMiB = amount ? sizeMiB(amount) : null;
+      if (asked && amountMiB !== null && amountMiB > totalMiB) {
         refusals.push({ code: 'dom0-mem-too-big', message: `dom0_mem=${asked} is more than the host's memory (${totalMiB} MiB)`, hint: 'choose a smaller --dom0-mem' });
       }
       const vcpus = /(?:^|\s)dom0_max_vcpus=(\d+)(?:-|\s|$)/.exec(args)?.[1];
@@ -208,6 +210,15 @@ export function computeStaging(source: GrubConf, r: XenEntryResult, knownGood: G
     knownGoodTitle: intermediate.entries[knownGoodIndex]!.title.trimEnd(),
     rescueIndex,
   };
+}
+
+function sizeMiB(s: string): number | null {
+  try {
+    const r = parseSizeToKiB(s);
+    return r.rest === '' ? Number(r.kib) / 1024 : null;
+  } catch {
+    return null;
+  }
 }
 
 /** Dom0 memory in the args is fixed (an amount, not only min:/max:), so xl's autoballoon should be off. */
