@@ -156,6 +156,15 @@ export async function run(argv: string[], streams: Streams = processStreams()): 
       applyOptions(dom0Options(sshOptions(y.positional('host', { type: 'string', demandOption: true }))))
         .option('json', { type: 'boolean', describe: 'one JSON document (no prompt: needs --yes)' }),
       async (a) => set(await (await import('./commands/remote.js')).applyCli(ui, { host: String(a.host), ssh: sshFromArgv(a), json: a.json === true, req: requestFromArgv(a), mode: 'tune', yes: a.yes === true, noReboot: a.reboot === false, breakLock: a['break-lock'] === true, ...(a['reboot-timeout'] !== undefined ? { rebootTimeoutS: a['reboot-timeout'] } : {}) })))
+    .command('rollback <host>', 'restore grub.conf and the sysconfig files from the backups of a run (the latest, or --backup STAMP), diff first', (y) =>
+      sshOptions(y.positional('host', { type: 'string', demandOption: true }))
+        .option('backup', { type: 'string', describe: 'the run stamp (YYYYMMDDTHHMMSSZ) or a backup path [default: the latest run]' })
+        .option('list', { type: 'boolean', describe: 'list the backups on the host and exit' })
+        .option('reboot', { type: 'boolean', describe: 'reboot afterwards and report what booted' })
+        .option('yes', { alias: 'y', type: 'boolean', describe: 'do not ask (required without a terminal)' })
+        .option('force', { type: 'boolean', describe: 'restore a backup even if GRUB would find errors in it' })
+        .option('json', { type: 'boolean', describe: 'one JSON document' }),
+      async (a) => set(await (await import('./commands/rollback.js')).rollbackCli(ui, { host: String(a.host), ssh: sshFromArgv(a), json: a.json === true, ...(a.backup !== undefined ? { backup: a.backup } : {}), list: a.list === true, reboot: a.reboot === true, yes: a.yes === true, force: a.force === true })))
     .command('verify <host>', 'check a running host against the given options (or its default Xen entry); changes nothing', (y) =>
       dom0Options(sshOptions(y.positional('host', { type: 'string', demandOption: true })))
         .option('json', { type: 'boolean', describe: 'one JSON document' }),

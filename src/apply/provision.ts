@@ -130,6 +130,8 @@ export async function provisionHost(ctx: ProvisionContext): Promise<HostReport> 
   const report: HostReport = {
     target: ctx.target, runId: ctx.runId, outcome: 'failed', ok: false, plan: null, planAfterInstall: null, steps: [], reboot: null, verify: null, backups: [], message: '', durationMs: 0, roundTrips: 0, transport: t,
   };
+  // every backup this run makes carries the same stamp: `dom0up rollback` restores a run as a whole
+  const runStamp = backupStamp(now());
   const used: Transport[] = [t];
   const finish = (outcome: Outcome, message: string): HostReport => {
     report.roundTrips = used.reduce((n, x) => n + x.roundTrips, 0);
@@ -163,7 +165,7 @@ export async function provisionHost(ctx: ProvisionContext): Promise<HostReport> 
   const encodingOf = (s: FileStep): BufferEncoding => (s.id === 'grub' ? (facts.grub.encoding ?? 'utf8') : 'utf8');
   const writeStep = async (s: FileStep, phase: string, content?: string, expect?: string) => {
     const body = content ?? (s.after as string);
-    const w = await writeRemoteFile(t, { path: s.path, content: Buffer.from(body, encodingOf(s)), expect: expect ?? (s.beforeSha256 ?? 'absent'), mode: s.mode, stamp: backupStamp(now()) }, phase);
+    const w = await writeRemoteFile(t, { path: s.path, content: Buffer.from(body, encodingOf(s)), expect: expect ?? (s.beforeSha256 ?? 'absent'), mode: s.mode, stamp: runStamp }, phase);
     if (w.backupPath) report.backups.push(w.backupPath);
     return w;
   };
