@@ -13,7 +13,8 @@ const DASH = '\u0000-';
 export const undash = (v: string): string => (v === DASH ? '-' : v);
 
 const EPILOG = `Exit codes: 0 success; 1 error (a refused or failed step; the message names what and why);
-2 with --detailed-exitcode: changes are pending. Errors you can fix print one line and a hint.`;
+2 with --detailed-exitcode: changes are pending; with several hosts: the number of hosts that
+failed, were refused, unreachable or skipped (at most 100); 70 an internal error (a bug).`;
 
 function dom0Options<T>(y: Argv<T>) {
   return y
@@ -21,7 +22,7 @@ function dom0Options<T>(y: Argv<T>) {
     .option('dom0-mem-max', { type: 'boolean', describe: 'add ",max:SIZE" to --dom0-mem automatically [default: on]', group: 'Dom0 (Xen) options:' })
     .option('dom0-vcpus', { type: 'string', describe: 'Dom0 vCPUs: N or MIN-MAX (dom0_max_vcpus)', group: 'Dom0 (Xen) options:' })
     .option('pin', { type: 'boolean', describe: 'pin Dom0 vCPUs to pCPUs (dom0_vcpus_pin); --no-pin removes it', group: 'Dom0 (Xen) options:' })
-    .option('xen-arg', { type: 'string', array: true, describe: 'another Xen option KEY[=VALUE] (repeatable)', group: 'Dom0 (Xen) options:' })
+    .option('xen-arg', { type: 'string', describe: 'another Xen option KEY[=VALUE] (repeatable)', group: 'Dom0 (Xen) options:' })
     .option('kernel', { type: 'string', describe: 'dom0 kernel version [default: newest installed kernel that can be a dom0 (3.x+)]', group: 'Dom0 (Xen) options:' })
     .option('keep-plain', { type: 'boolean', describe: 'add a new Xen entry and keep the plain one (default: convert it in place)', group: 'Dom0 (Xen) options:' })
     .option('initrd', { type: 'string', describe: 'initramfs path to use when the kernel entry has no initrd line', group: 'Dom0 (Xen) options:' })
@@ -30,7 +31,7 @@ function dom0Options<T>(y: Argv<T>) {
 }
 
 type Dom0Argv = {
-  'dom0-mem'?: string; 'dom0-mem-max'?: boolean; 'dom0-vcpus'?: string; pin?: boolean; 'xen-arg'?: string[];
+  'dom0-mem'?: string; 'dom0-mem-max'?: boolean; 'dom0-vcpus'?: string; pin?: boolean; 'xen-arg'?: string | string[];
   kernel?: string; 'keep-plain'?: boolean; initrd?: string; title?: string; force?: boolean;
 };
 
@@ -40,7 +41,7 @@ export function dom0FromArgv(a: Dom0Argv) {
   if (a['dom0-mem-max'] !== undefined) o.dom0MemMax = a['dom0-mem-max'];
   if (a['dom0-vcpus'] !== undefined) o.dom0Vcpus = a['dom0-vcpus'];
   if (a.pin !== undefined) o.pin = a.pin;
-  if (a['xen-arg'] !== undefined) o.xenArg = a['xen-arg'].map(String);
+  if (a['xen-arg'] !== undefined) o.xenArg = toArray(a['xen-arg']);
   if (a.kernel !== undefined) o.kernel = a.kernel;
   if (a['keep-plain'] !== undefined) o.keepPlain = a['keep-plain'];
   if (a.initrd !== undefined) o.initrd = a.initrd;
@@ -51,26 +52,39 @@ export function dom0FromArgv(a: Dom0Argv) {
 
 function sshOptions<T>(y: Argv<T>) {
   return y
-    .option('identity', { alias: 'i', type: 'string', array: true, describe: 'private key file (repeatable; -i also takes an inventory, see --inventory)', group: 'SSH:' })
+    .option('identity', { alias: 'i', type: 'string', describe: 'private key file (repeatable; -i also takes an inventory, see --inventory)', group: 'SSH:' })
     .option('port', { alias: 'p', type: 'number', describe: 'SSH port [default: from ~/.ssh/config, else 22]', group: 'SSH:' })
     .option('user', { alias: 'l', type: 'string', describe: 'login user (non-root users need passwordless sudo)', group: 'SSH:' })
-    .option('known-hosts', { type: 'string', array: true, describe: 'known_hosts file(s) to check host keys against [default: ~/.ssh/known_hosts]', group: 'SSH:' })
+    .option('known-hosts', { type: 'string', describe: 'known_hosts file(s) to check host keys against [default: ~/.ssh/known_hosts]', group: 'SSH:' })
     .option('accept-new-host-key', { type: 'boolean', describe: 'record an unknown host key instead of refusing (a changed key is always refused)', group: 'SSH:' })
     .option('ssh-config', { type: 'string', describe: 'ssh_config file (like ssh -F) [default: ~/.ssh/config]', group: 'SSH:' })
     .option('connect-timeout', { type: 'number', describe: 'seconds for connect + handshake + auth', group: 'SSH:' });
 }
 
-type SshArgv = { identity?: string[]; port?: number; user?: string; 'known-hosts'?: string[]; 'accept-new-host-key'?: boolean; 'ssh-config'?: string; 'connect-timeout'?: number };
+type SshArgv = { identity?: string | string[]; port?: number; user?: string; 'known-hosts'?: string | string[]; 'accept-new-host-key'?: boolean; 'ssh-config'?: string; 'connect-timeout'?: number };
 export function sshFromArgv(a: SshArgv): import('./remote/connect.js').SshCliOptions {
   const o: import('./remote/connect.js').SshCliOptions = {};
-  if (a.identity?.length) o.identity = a.identity.map(String);
+  if (toArray(a.identity).length) o.identity = toArray(a.identity);
   if (a.port !== undefined) o.port = a.port;
   if (a.user !== undefined) o.user = a.user;
-  if (a['known-hosts']?.length) o.knownHosts = a['known-hosts'].map(String);
+  if (toArray(a['known-hosts']).length) o.knownHosts = toArray(a['known-hosts']);
   if (a['accept-new-host-key']) o.acceptNewHostKey = true;
   if (a['ssh-config'] !== undefined) o.sshConfig = a['ssh-config'];
   if (a['connect-timeout'] !== undefined) o.connectTimeoutS = a['connect-timeout'];
   return o;
+}
+
+function hostsPositional<T>(y: Argv<T>) {
+  return y.positional('hosts', { type: 'string', array: true, describe: 'hosts: user@host[:port] or ~/.ssh/config aliases (or use -i INVENTORY)' });
+}
+
+function fleetOptions<T>(y: Argv<T>) {
+  return y
+    .option('inventory', { type: 'string', describe: 'inventory: host list, Ansible INI/YAML, ansible-inventory --list JSON, or ssh_config (-i also takes one)', group: 'Fleet:' })
+    .option('limit', { type: 'string', describe: 'Ansible host pattern over the inventory (groups, globs, ~regex, a:b, &g, !g)', group: 'Fleet:' })
+    .option('forks', { type: 'number', describe: 'hosts worked on at once (facts, plans, installs)', default: 16, group: 'Fleet:' })
+    .option('serial', { type: 'string', describe: 'reboot batch size: N hosts or P% of them', default: '25%', group: 'Fleet:' })
+    .option('max-fail', { type: 'string', describe: 'failures allowed (N or P%) before no further host is rebooted', default: '0', group: 'Fleet:' });
 }
 
 function repoOptions<T>(y: Argv<T>) {
@@ -101,12 +115,42 @@ export function requestFromArgv(a: Dom0Argv & RepoArgv): import('./plan/plan.js'
   return r;
 }
 
+/** Repeatable options are not yargs arrays (those swallow the following hosts): one value or several. */
+export function toArray(v: unknown): string[] {
+  if (v === undefined || v === null) return [];
+  return (Array.isArray(v) ? v : [v]).map(String);
+}
+
 /** Runs the CLI; returns the exit code. Never calls process.exit. */
 export async function run(argv: string[], streams: Streams = processStreams()): Promise<number> {
   let code: number = EXIT.ok;
   const colorFlag = argv.includes('--color') ? true : argv.includes('--no-color') ? false : undefined;
   const ui = new Ui(streams, colorFlag);
   const set = (c: number) => { code = c; };
+  const runFleet = async (command: import('./commands/fleet.js').FleetCommand, a: Record<string, unknown>): Promise<number> => {
+    const { fleetCli } = await import('./commands/fleet.js');
+    const { identity: _i, ...ssh } = sshFromArgv(a as SshArgv);
+    void _i;
+    return fleetCli(ui, {
+      command,
+      hosts: ((a.hosts as string[] | undefined) ?? []).map(String),
+      identityOrInventory: toArray(a.identity),
+      inventories: toArray(a.inventory),
+      ...(a.limit !== undefined ? { limit: String(a.limit) } : {}),
+      forks: Number(a.forks ?? 16),
+      serial: String(a.serial ?? '25%'),
+      maxFail: String(a['max-fail'] ?? '0'),
+      ssh,
+      req: requestFromArgv(a as Dom0Argv & RepoArgv),
+      json: a.json === true,
+      yes: a.yes === true,
+      noReboot: a.reboot === false,
+      breakLock: a['break-lock'] === true,
+      detailedExitcode: a['detailed-exitcode'] === true,
+      ...(a['reboot-timeout'] !== undefined ? { rebootTimeoutS: Number(a['reboot-timeout']) } : {}),
+    });
+  };
+
   const parser = yargs(argv.map((a) => (a === '-' ? DASH : a)))
     .scriptName('dom0up')
     .usage('$0 <command> [options]\n\nTurn CentOS 6.10 hosts into verified Xen Dom0s over SSH, and keep their Dom0 tuning right.')
@@ -139,23 +183,23 @@ export async function run(argv: string[], streams: Streams = processStreams()): 
             set(await (await import('./commands/grub-cli.js')).grubApplyCli(ui, { ...o, json: a.json === true }));
           })
         .demandCommand(1, 'name a grub command: show, lint, plan or apply'))
-    .command('facts <host>', 'what the host is: OS, kernel, hypervisor, grub.conf and its GRUB view, /boot, packages, memory, CPUs, repos, sysconfig', (y) =>
-      sshOptions(y.positional('host', { type: 'string', describe: 'host, user@host[:port] or ~/.ssh/config alias', demandOption: true }))
+    .command('facts [hosts..]', 'what the host is: OS, kernel, hypervisor, grub.conf and its GRUB view, /boot, packages, memory, CPUs, repos, sysconfig', (y) =>
+      fleetOptions(sshOptions(hostsPositional(y)))
         .option('json', { type: 'boolean', describe: 'one JSON document' }),
-      async (a) => set(await (await import('./commands/remote.js')).factsCli(ui, { host: String(a.host), ssh: sshFromArgv(a), json: a.json === true })))
-    .command('plan <host>', 'every change apply would make, as exact diffs and named steps; nothing changes on the host', (y) =>
-      applyOptions(repoOptions(dom0Options(sshOptions(y.positional('host', { type: 'string', demandOption: true })))))
+      async (a) => set(await runFleet('facts', a)))
+    .command('plan [hosts..]', 'every change apply would make, as exact diffs and named steps; nothing changes on the host', (y) =>
+      fleetOptions(applyOptions(repoOptions(dom0Options(sshOptions(hostsPositional(y))))))
         .option('json', { type: 'boolean', describe: 'one JSON document' })
         .option('detailed-exitcode', { type: 'boolean', describe: 'exit 0 = nothing to change, 2 = changes, 1 = error or refused' }),
-      async (a) => set(await (await import('./commands/remote.js')).planCli(ui, { host: String(a.host), ssh: sshFromArgv(a), json: a.json === true, req: requestFromArgv(a), mode: 'apply', detailedExitcode: a['detailed-exitcode'] === true })))
-    .command('apply <host>', 'install Xen and boot it as Dom0: plan, confirm, apply, reboot, verify', (y) =>
-      applyOptions(repoOptions(dom0Options(sshOptions(y.positional('host', { type: 'string', demandOption: true })))))
+      async (a) => set(await runFleet('plan', a)))
+    .command('apply [hosts..]', 'install Xen and boot it as Dom0: plan, confirm, apply, reboot, verify', (y) =>
+      fleetOptions(applyOptions(repoOptions(dom0Options(sshOptions(hostsPositional(y))))))
         .option('json', { type: 'boolean', describe: 'one JSON document (no prompt: needs --yes)' }),
-      async (a) => set(await (await import('./commands/remote.js')).applyCli(ui, { host: String(a.host), ssh: sshFromArgv(a), json: a.json === true, req: requestFromArgv(a), mode: 'apply', yes: a.yes === true, noReboot: a.reboot === false, breakLock: a['break-lock'] === true, ...(a['reboot-timeout'] !== undefined ? { rebootTimeoutS: a['reboot-timeout'] } : {}) })))
-    .command('tune <host>', 'on a host that runs Xen: change the hypervisor options only, reboot only if something changed', (y) =>
-      applyOptions(dom0Options(sshOptions(y.positional('host', { type: 'string', demandOption: true }))))
+      async (a) => set(await runFleet('apply', a)))
+    .command('tune [hosts..]', 'on a host that runs Xen: change the hypervisor options only, reboot only if something changed', (y) =>
+      fleetOptions(applyOptions(dom0Options(sshOptions(hostsPositional(y)))))
         .option('json', { type: 'boolean', describe: 'one JSON document (no prompt: needs --yes)' }),
-      async (a) => set(await (await import('./commands/remote.js')).applyCli(ui, { host: String(a.host), ssh: sshFromArgv(a), json: a.json === true, req: requestFromArgv(a), mode: 'tune', yes: a.yes === true, noReboot: a.reboot === false, breakLock: a['break-lock'] === true, ...(a['reboot-timeout'] !== undefined ? { rebootTimeoutS: a['reboot-timeout'] } : {}) })))
+      async (a) => set(await runFleet('tune', a)))
     .command('rollback <host>', 'restore grub.conf and the sysconfig files from the backups of a run (the latest, or --backup STAMP), diff first', (y) =>
       sshOptions(y.positional('host', { type: 'string', demandOption: true }))
         .option('backup', { type: 'string', describe: 'the run stamp (YYYYMMDDTHHMMSSZ) or a backup path [default: the latest run]' })
@@ -165,10 +209,10 @@ export async function run(argv: string[], streams: Streams = processStreams()): 
         .option('force', { type: 'boolean', describe: 'restore a backup even if GRUB would find errors in it' })
         .option('json', { type: 'boolean', describe: 'one JSON document' }),
       async (a) => set(await (await import('./commands/rollback.js')).rollbackCli(ui, { host: String(a.host), ssh: sshFromArgv(a), json: a.json === true, ...(a.backup !== undefined ? { backup: a.backup } : {}), list: a.list === true, reboot: a.reboot === true, yes: a.yes === true, force: a.force === true })))
-    .command('verify <host>', 'check a running host against the given options (or its default Xen entry); changes nothing', (y) =>
-      dom0Options(sshOptions(y.positional('host', { type: 'string', demandOption: true })))
+    .command('verify [hosts..]', 'check a running host against the given options (or its default Xen entry); changes nothing', (y) =>
+      fleetOptions(dom0Options(sshOptions(hostsPositional(y))))
         .option('json', { type: 'boolean', describe: 'one JSON document' }),
-      async (a) => set(await (await import('./commands/remote.js')).verifyCli(ui, { host: String(a.host), ssh: sshFromArgv(a), json: a.json === true, req: requestFromArgv(a) })))
+      async (a) => set(await runFleet('verify', a)))
     .demandCommand(1, 'name a command')
     .recommendCommands()
     .strict()

@@ -5,9 +5,9 @@
  * remote error names the host and the phase. Nothing here prints: progress goes to `events`.
  */
 import { gatherFacts, HOST_FACTS, VERIFY_FACTS, xlFacts, type HostFacts } from '../facts/index.js';
-import { makePlan, sha256 } from '../plan/make-plan.js';
+import { makePlan, pickKnownGood, sha256 } from '../plan/make-plan.js';
 import type { FileStep, Plan, PlanMode, ProvisionRequest } from '../plan/plan.js';
-import { parseGrubConf } from '../grub/index.js';
+import { parseGrubConf, setDefaultEntry } from '../grub/index.js';
 import { RemoteError, UserError } from '../errors.js';
 import type { Transport } from '../transport/index.js';
 import { verifyHost, type VerifyExpectation, type VerifyReport } from '../verify/verify-host.js';
@@ -41,6 +41,12 @@ export interface ProvisionContext {
   confirm: (plan: Plan) => Promise<boolean>;
   events?: ProvisionEvents;
   noReboot?: boolean;
+  /**
+   * Fleet rollouts: called when the host is ready to change grub.conf and reboot; resolves when
+   * its reboot batch may go. false = the failure budget is spent: grub.conf stays untouched and
+   * the host is not rebooted.
+   */
+  beforeReboot?: () => Promise<boolean>;
   breakLock?: boolean;
   /** Overall time for reboot + verification (ms). */
   rebootDeadlineMs?: number;
@@ -60,7 +66,7 @@ export interface StepReport {
   backup?: string | null;
 }
 
-export type Outcome = 'verified' | 'unchanged' | 'cancelled' | 'reboot-pending' | 'xen-boot-failed' | 'verify-failed' | 'failed';
+export type Outcome = 'verified' | 'unchanged' | 'cancelled' | 'reboot-pending' | 'skipped' | 'xen-boot-failed' | 'verify-failed' | 'failed';
 
 export interface HostReport {
   target: string;
@@ -244,6 +250,21 @@ export async function provisionHost(ctx: ProvisionContext): Promise<HostReport> 
     const reboot = plan.steps.find((s) => s.kind === 'reboot');
     const willReboot = reboot?.action === 'run' && !ctx.noReboot;
     const staged = willReboot && plan.staging !== null;
+    if (willReboot && ctx.beforeReboot && !(await ctx.beforeReboot())) {
+      skip('reboot', 'the rollout\'s failure budget is spent');
+      // the packages may have moved the default to a kernel that never booted here: back to the running one
+      let note = 'grub.conf is unchanged';
+      if (grub && facts.grub.text !== null) {
+        const current = parseGrubConf(facts.grub.text, { latin1: encodingOf(grub) === 'latin1' });
+        const kg = pickKnownGood(current, facts).entry;
+        if (kg && kg.index !== null && current.bootIndex() !== kg.index) {
+          const back = setDefaultEntry(current, kg.index);
+          await step('grub', `keeping ${grub.path}'s default on the running kernel`, () => writeStep(grub, 'grub.conf write', back.text, grub.beforeSha256 ?? 'absent'), () => `default=${kg.index} "${kg.title.trimEnd()}"`);
+          note = `grub.conf's default is back on the running kernel (entry ${kg.index}; the packages had moved it)`;
+        }
+      }
+      return finish('skipped', `prepared (packages, repo and sysconfig) but not rebooted: the rollout's failure budget was spent; ${note}`);
+    }
     if (grub && grub.after !== null) {
       const want = staged ? plan.staging!.intermediate : grub.after;
       if (want === grub.before) skip('grub', grub.reason);

@@ -149,7 +149,7 @@ function preflight(f: HostFacts, req: ProvisionRequest, mode: PlanMode, installi
   return { refusals, warnings };
 }
 
-function pickKnownGood(original: GrubConf, f: HostFacts): { entry: GrubEntry | null; note: string | null } {
+export function pickKnownGood(original: GrubConf, f: HostFacts): { entry: GrubEntry | null; note: string | null } {
   const boots = original.bootIndex(f.boot.stage2Saved !== null ? f.boot.stage2Saved & 0xff : undefined);
   const release = f.kernel.release;
   const running = f.hypervisor.dom0

@@ -1,0 +1,214 @@
+/**
+ * facts / plan / apply / tune / verify on several hosts (names, -i INVENTORY, --limit). One
+ * host given by name keeps the single-host output of remote.ts; everything else runs here.
+ * Exit code of fleet runs: 0 when every host is verified or unchanged, else the number of
+ * hosts that are not (refused, unreachable, failed, skipped), at most 100.
+ */
+import { UserError } from '../errors.js';
+import { openHost, type SshCliOptions } from '../remote/connect.js';
+import type { PlanMode, ProvisionRequest } from '../plan/plan.js';
+import { readHostFacts, verifyWithRetry } from '../apply/provision.js';
+import { countOf, Slots } from '../fleet/pool.js';
+import { planFleet, rolloutFleet, type HostResult } from '../fleet/rollout.js';
+import { resolveTargets, splitIdentities, type Target } from '../fleet/targets.js';
+import { Board } from '../ui/board.js';
+import type { Ui } from '../ui/io.js';
+import { factsJson, renderChecks, renderFacts, renderPlan, reportJson } from '../ui/render-remote.js';
+import { renderFleetSummary } from '../ui/render-fleet.js';
+import { applyCli, controllerName, factsCli, newRunId, planCli, verifyCli, verifyExpectation, withAsk } from './remote.js';
+import { EXIT } from '../cli.js';
+import { userFacing } from '../errors.js';
+
+export type FleetCommand = 'facts' | 'plan' | 'apply' | 'tune' | 'verify';
+
+export interface FleetCliOptions {
+  command: FleetCommand;
+  hosts: string[];
+  /** -i values (key files or inventories) and --inventory values. */
+  identityOrInventory: string[];
+  inventories: string[];
+  limit?: string;
+  forks: number;
+  serial: string;
+  maxFail: string;
+  ssh: SshCliOptions;
+  req: ProvisionRequest;
+  json: boolean;
+  yes: boolean;
+  noReboot: boolean;
+  breakLock: boolean;
+  detailedExitcode: boolean;
+  rebootTimeoutS?: number;
+}
+
+export const DEFAULT_FORKS = 16;
+export const DEFAULT_SERIAL = '25%';
+export const DEFAULT_MAX_FAIL = '0';
+
+function notOk(results: HostResult[]): number {
+  return Math.min(100, results.filter((r) => !(r.outcome === 'verified' || r.outcome === 'unchanged' || (r.outcome === 'pending' && r.ok) || r.outcome === 'reboot-pending')).length);
+}
+
+export async function fleetCli(ui: Ui, o: FleetCliOptions): Promise<number> {
+  const split = splitIdentities(o.identityOrInventory);
+  const ssh: SshCliOptions = withAsk(ui, { ...o.ssh, identity: [...(o.ssh.identity ?? []), ...split.identities] });
+  const inventories = [...split.inventories, ...o.inventories];
+  // one host by name, no inventory: the single-host commands and their output
+  if (inventories.length === 0 && o.hosts.length === 1 && !o.limit) {
+    const common = { host: o.hosts[0] as string, ssh, json: o.json };
+    switch (o.command) {
+      case 'facts':
+        return factsCli(ui, common);
+      case 'plan':
+        return planCli(ui, { ...common, req: o.req, mode: 'apply', detailedExitcode: o.detailedExitcode });
+      case 'verify':
+        return verifyCli(ui, { ...common, req: o.req });
+      default:
+        return applyCli(ui, { ...common, req: o.req, mode: o.command, yes: o.yes, noReboot: o.noReboot, breakLock: o.breakLock, ...(o.rebootTimeoutS !== undefined ? { rebootTimeoutS: o.rebootTimeoutS } : {}) });
+    }
+  }
+  const targets = await resolveTargets({ hosts: o.hosts, inventories, ...(o.limit !== undefined ? { limit: o.limit } : {}), ssh, req: o.req });
+  let serial: number;
+  let maxFail: number;
+  try {
+    serial = countOf(o.serial, targets.length, 1);
+    maxFail = countOf(o.maxFail, targets.length, 0);
+  } catch (e) {
+    throw new UserError(`--serial/--max-fail: ${(e as Error).message}`, 'give a number of hosts or a percentage, e.g. --serial 5 or --serial 20%');
+  }
+  const open = (t: Target) => openHost(t.destination, t.ssh);
+  switch (o.command) {
+    case 'facts':
+      return fleetFacts(ui, targets, o, open);
+    case 'verify':
+      return fleetVerify(ui, targets, o, open);
+    case 'plan': {
+      const { results, conns } = await planFleet(targets, { forks: o.forks, mode: 'apply', open });
+      await Promise.all([...conns.values()].map((c) => c.transport.close().catch(() => undefined)));
+      if (o.json) ui.json({ hosts: results.map((r) => ({ host: r.display, name: r.target.name, outcome: r.outcome, message: r.message, plan: r.plan })) });
+      else {
+        for (const r of results) ui.print(r.plan ? renderPlan(r.plan, ui.out) : `${ui.out.bold(r.display)}: ${ui.out.red(r.outcome)} — ${r.message}\n`);
+        ui.print(renderFleetSummary(results, ui.out));
+      }
+      const bad = results.filter((r) => !r.ok).length;
+      if (bad) return Math.min(100, bad);
+      return o.detailedExitcode && results.some((r) => r.outcome === 'pending') ? EXIT.changes : EXIT.ok;
+    }
+    default: {
+      const board = new Board(ui, targets.map((t) => t.name), { json: o.json });
+      const names = new Map<string, string>();
+      let results: HostResult[];
+      try {
+        results = await rolloutFleet(targets, {
+          mode: o.command as PlanMode,
+          forks: o.forks,
+          serial,
+          maxFail,
+          noReboot: o.noReboot,
+          breakLock: o.breakLock,
+          ...(o.rebootTimeoutS !== undefined ? { rebootTimeoutS: o.rebootTimeoutS } : {}),
+          runId: () => newRunId(),
+          controller: controllerName(),
+          open,
+          events: (t, display, runId) => {
+            names.set(display, t.name);
+            return board.events(t.name, runId);
+          },
+          confirm: async (plans) => {
+            board.stop();
+            const pending = plans.filter((p) => p.outcome === 'pending');
+            if (!o.json) {
+              for (const p of plans) if (p.plan && p.plan.changed) ui.note(renderPlan(p.plan, ui.err, { diffs: plans.length <= 3 }));
+              ui.note(`${pending.length} host(s) to change, ${plans.filter((p) => p.outcome === 'unchanged').length} unchanged, ${plans.filter((p) => !p.ok).length} refused or unreachable; reboots in batches of ${serial}, stop after ${maxFail + 1} failure(s)`);
+            }
+            if (o.yes) return true;
+            if (!ui.interactive) throw new UserError(`${pending.length} host(s) would change and there is no terminal to ask`, 'review `dom0up plan`, then run again with --yes');
+            const { createInterface } = await import('node:readline/promises');
+            const rl = createInterface({ input: ui.streams.stdin as NodeJS.ReadableStream, output: ui.streams.stderr as NodeJS.WritableStream });
+            const a = await rl.question(`Apply to ${pending.length} host(s)? [y/N] `);
+            rl.close();
+            return /^y(es)?$/i.test(a.trim());
+          },
+        });
+      } finally {
+        board.stop();
+      }
+      for (const r of results) board.finish(r.target.name, r.ok, r.message);
+      if (o.json) {
+        ui.json({
+          hosts: results.map((r) => ({ host: r.display, name: r.target.name, outcome: r.outcome, ok: r.ok, message: r.message, durationMs: r.durationMs, log: r.logPath, ...(r.report ? { report: reportJson(r.report) } : { plan: r.plan }) })),
+          summary: summarize(results),
+        });
+      } else ui.print(renderFleetSummary(results, ui.out));
+      return notOk(results);
+    }
+  }
+}
+
+function summarize(results: HostResult[]) {
+  const count = (f: (r: HostResult) => boolean) => results.filter(f).length;
+  return {
+    hosts: results.length,
+    verified: count((r) => r.outcome === 'verified'),
+    unchanged: count((r) => r.outcome === 'unchanged'),
+    failed: count((r) => ['failed', 'error', 'xen-boot-failed', 'verify-failed'].includes(r.outcome)),
+    refused: count((r) => r.outcome === 'refused'),
+    unreachable: count((r) => r.outcome === 'unreachable'),
+    skipped: count((r) => r.outcome === 'skipped'),
+  };
+}
+
+async function fleetFacts(ui: Ui, targets: Target[], o: FleetCliOptions, open: (t: Target) => ReturnType<typeof openHost>): Promise<number> {
+  const slots = new Slots(o.forks);
+  const rows = await Promise.all(targets.map(async (t) => {
+    await slots.acquire();
+    try {
+      const { transport } = await open(t);
+      try {
+        return { t, display: transport.target, facts: await readHostFacts(transport), error: null as string | null };
+      } finally {
+        await transport.close();
+      }
+    } catch (e) {
+      const uf = userFacing(e);
+      if (!uf) throw e;
+      return { t, display: t.destination, facts: null, error: uf.message };
+    } finally {
+      slots.release();
+    }
+  }));
+  if (o.json) ui.json({ hosts: rows.map((r) => ({ host: r.display, name: r.t.name, ...(r.facts ? { facts: factsJson(r.facts) } : { error: r.error }) })) });
+  else for (const r of rows) ui.print(r.facts ? renderFacts(r.display, r.facts, ui.out) : `${ui.out.bold(r.display)}: ${ui.out.red('unreachable')} — ${r.error}\n`);
+  return Math.min(100, rows.filter((r) => r.error).length);
+}
+
+async function fleetVerify(ui: Ui, targets: Target[], o: FleetCliOptions, open: (t: Target) => ReturnType<typeof openHost>): Promise<number> {
+  const slots = new Slots(o.forks);
+  const rows = await Promise.all(targets.map(async (t) => {
+    await slots.acquire();
+    try {
+      const { transport } = await open(t);
+      try {
+        const f = await readHostFacts(transport, 'verify');
+        const want = verifyExpectation(f, t.req);
+        return { t, display: transport.target, rep: await verifyWithRetry(transport, want, 30_000), error: null as string | null };
+      } finally {
+        await transport.close();
+      }
+    } catch (e) {
+      const uf = userFacing(e);
+      if (!uf) throw e;
+      return { t, display: t.destination, rep: null, error: uf.message };
+    } finally {
+      slots.release();
+    }
+  }));
+  if (o.json) ui.json({ hosts: rows.map((r) => ({ host: r.display, name: r.t.name, ...(r.rep ? { ok: r.rep.ok, checks: r.rep.checks, notXen: r.rep.notXen } : { ok: false, error: r.error }) })) });
+  else {
+    for (const r of rows) {
+      ui.print(`${ui.out.bold(r.display)}: ${r.rep ? (r.rep.ok ? ui.out.green('verified') : ui.out.red('does not match')) : ui.out.red('unreachable — ' + r.error)}\n`);
+      if (r.rep && !r.rep.ok) ui.print(renderChecks(r.rep, ui.out));
+    }
+  }
+  return Math.min(100, rows.filter((r) => !r.rep?.ok).length);
+}

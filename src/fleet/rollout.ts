@@ -1,0 +1,189 @@
+/**
+ * A fleet run: every host's facts and plan in parallel (so refusals show before anything
+ * changes), one confirmation, then each host's apply in parallel up to `forks`, with reboots
+ * passing a RebootGate in batches (`serial`) under a failure budget (`maxFail`). Each host's
+ * run is independent and keeps no state on the controller, so orchestrators can shard a fleet.
+ */
+import type { Plan, PlanMode } from '../plan/plan.js';
+import { makePlan } from '../plan/make-plan.js';
+import { provisionHost, readHostFacts, silentEvents, type HostReport, type ProvisionEvents } from '../apply/provision.js';
+import type { OpenHost } from '../remote/connect.js';
+import type { Transport } from '../transport/index.js';
+import { UserError, userFacing } from '../errors.js';
+import { RebootGate, Slots } from './pool.js';
+import type { Target } from './targets.js';
+
+export interface HostResult {
+  target: Target;
+  /** Display name of the connection (user@host:port). */
+  display: string;
+  outcome: HostReport['outcome'] | 'pending' | 'refused' | 'unreachable' | 'error';
+  ok: boolean;
+  plan: Plan | null;
+  report: HostReport | null;
+  /** One line: why it failed / what happened. */
+  message: string;
+  durationMs: number;
+  logPath: string | null;
+}
+
+export interface RolloutOptions {
+  mode: PlanMode;
+  forks: number;
+  /** Reboot batch size (hosts). */
+  serial: number;
+  /** Failures allowed before no further host is rebooted. */
+  maxFail: number;
+  noReboot: boolean;
+  breakLock: boolean;
+  rebootTimeoutS?: number;
+  runId: (t: Target) => string;
+  controller: string;
+  open: (t: Target) => Promise<OpenHost>;
+  events: (t: Target, display: string, runId: string) => Promise<ProvisionEvents & { logPath: string; stop(): void }>;
+  /** Shown all plans; true = go on. */
+  confirm: (plans: HostResult[]) => Promise<boolean>;
+}
+
+function failure(target: Target, display: string, err: unknown, started: number, phase: 'unreachable' | 'failed'): HostResult {
+  const uf = userFacing(err);
+  return {
+    target,
+    display,
+    outcome: uf ? phase : 'error',
+    ok: false,
+    plan: null,
+    report: null,
+    message: uf ? uf.message + (uf.hint ? ` (${uf.hint})` : '') : `internal error: ${(err as Error)?.stack ?? String(err)}`,
+    durationMs: Date.now() - started,
+    logPath: null,
+  };
+}
+
+/** facts + plan for every host, in parallel; connections stay open for the apply. */
+export async function planFleet(targets: Target[], o: Pick<RolloutOptions, 'forks' | 'mode' | 'open'>): Promise<{ results: HostResult[]; conns: Map<Target, OpenHost> }> {
+  const slots = new Slots(o.forks);
+  const conns = new Map<Target, OpenHost>();
+  const results = await Promise.all(
+    targets.map(async (t) => {
+      await slots.acquire();
+      const started = Date.now();
+      try {
+        let conn: OpenHost;
+        try {
+          conn = await o.open(t);
+        } catch (e) {
+          return failure(t, t.destination, e, started, 'unreachable');
+        }
+        conns.set(t, conn);
+        try {
+          const facts = await readHostFacts(conn.transport);
+          const plan = makePlan(facts, t.req, o.mode, conn.transport.target);
+          const refused = plan.refusals.length > 0;
+          return {
+            target: t,
+            display: conn.transport.target,
+            outcome: refused ? ('refused' as const) : plan.changed ? ('pending' as const) : ('unchanged' as const),
+            ok: !refused,
+            plan,
+            report: null,
+            message: refused ? `preflight: ${plan.refusals.map((r) => r.message).join('; ')}` : plan.changed ? 'changes pending' : 'nothing to change',
+            durationMs: Date.now() - started,
+            logPath: null,
+          };
+        } catch (e) {
+          return failure(t, conn.transport.target, e, started, 'failed');
+        }
+      } finally {
+        slots.release();
+      }
+    }),
+  );
+  return { results, conns };
+}
+
+/** A digest of what a plan would do, to notice that a host changed between the shown plan and the apply. */
+export function planDigest(p: Plan): string {
+  return JSON.stringify(p.steps.map((s) => [s.id, s.action, s.kind === 'file' ? s.after : null]));
+}
+
+export async function rolloutFleet(targets: Target[], o: RolloutOptions): Promise<HostResult[]> {
+  const { results: planned, conns } = await planFleet(targets, o);
+  const toClose: Transport[] = [];
+  const closeAll = async () => {
+    await Promise.all([...[...conns.values()].map((c) => c.transport), ...toClose].map((t) => t.close().catch(() => undefined)));
+  };
+  try {
+    const toApply = planned.filter((r) => r.ok && r.plan && r.plan.changed);
+    if (toApply.length && !(await o.confirm(planned))) {
+      return planned.map((r) => (r.outcome === 'pending' ? { ...r, outcome: 'cancelled' as const, ok: false, message: 'cancelled: nothing was changed' } : r));
+    }
+    const gate = new RebootGate(o.serial, o.maxFail);
+    // failures found while planning count against the budget
+    for (const r of planned) if (!r.ok) gate.fail();
+    const slots = new Slots(o.forks);
+    const final = await Promise.all(
+      planned.map(async (r): Promise<HostResult> => {
+        if (!r.ok || !r.plan || !r.plan.changed) return r;
+        const conn = conns.get(r.target)!;
+        await slots.acquire();
+        let holding = true;
+        const started = Date.now();
+        if (gate.spent) {
+          slots.release();
+          return { ...r, outcome: 'skipped', ok: false, message: 'skipped: the failure budget was spent before this host started; nothing was changed', durationMs: 0 };
+        }
+        const runId = o.runId(r.target);
+        const events = await o.events(r.target, r.display, runId).catch(() => ({ ...silentEvents, logPath: '', stop() {} }));
+        let admitted = false;
+        try {
+          const shown = planDigest(r.plan);
+          const report = await provisionHost({
+            target: r.display,
+            transport: conn.transport,
+            reconnect: conn.reconnect,
+            req: r.target.req,
+            mode: o.mode,
+            confirm: async (plan) => {
+              if (planDigest(plan) !== shown) throw new UserError(`${r.display}: the host changed since its plan was shown; nothing was changed`, 'run again to see the new plan');
+              return true;
+            },
+            events,
+            noReboot: o.noReboot,
+            breakLock: o.breakLock,
+            ...(o.rebootTimeoutS !== undefined ? { rebootDeadlineMs: o.rebootTimeoutS * 1000 } : {}),
+            runId,
+            controller: o.controller,
+            command: `dom0up ${o.mode} (fleet)`,
+            beforeReboot: async () => {
+              slots.release();
+              holding = false;
+              const ok = await gate.enter();
+              if (ok) {
+                admitted = true;
+                await slots.acquire();
+                holding = true;
+              }
+              return ok;
+            },
+          });
+          if (report.transport !== conn.transport) toClose.push(report.transport);
+          const ok = report.ok;
+          if (admitted) gate.done(ok);
+          else if (!ok && report.outcome !== 'skipped') gate.fail();
+          return { ...r, outcome: report.outcome, ok, report, message: report.message, durationMs: Date.now() - started, logPath: events.logPath };
+        } catch (e) {
+          if (admitted) gate.done(false);
+          else gate.fail();
+          return { ...failure(r.target, r.display, e, started, 'failed'), plan: r.plan, logPath: events.logPath };
+        } finally {
+          events.stop();
+          if (holding) slots.release();
+        }
+      }),
+    );
+    return final;
+  } finally {
+    await closeAll();
+  }
+}

@@ -1,0 +1,86 @@
+/**
+ * Progress for many hosts. On a TTY: one line per host (host, phase, latest text), redrawn in
+ * place — not many concurrent spinners. Otherwise: plain timestamped per-host lines (CI).
+ * Every host also gets its own log file.
+ */
+import type { ProvisionEvents } from '../apply/provision.js';
+import { createProgress } from './progress.js';
+import type { Ui } from './io.js';
+
+interface Line {
+  host: string;
+  text: string;
+  state: 'wait' | 'run' | 'ok' | 'fail' | 'skip';
+}
+
+export class Board {
+  private lines = new Map<string, Line>();
+  private order: string[] = [];
+  private drawn = 0;
+  private timer: NodeJS.Timeout | null = null;
+  readonly live: boolean;
+  constructor(private readonly ui: Ui, hosts: string[], opts: { json: boolean }) {
+    this.live = !opts.json && this.ui.streams.stderr.isTTY === true && !this.ui.streams.env.CI;
+    for (const h of hosts) {
+      this.order.push(h);
+      this.lines.set(h, { host: h, text: 'waiting', state: 'wait' });
+    }
+    if (this.live) this.timer = setInterval(() => this.draw(), 150);
+  }
+
+  async events(host: string, runId: string): Promise<ProvisionEvents & { logPath: string; stop(): void }> {
+    const base = await createProgress(this.ui, host, runId, { spinner: false, prefixHost: true });
+    if (!this.live) return base;
+    const set = (text: string, state: Line['state']) => {
+      const l = this.lines.get(host);
+      if (l) {
+        l.text = text;
+        l.state = state;
+      }
+    };
+    return {
+      logPath: base.logPath,
+      phase: (id, text) => set(`${id}: ${text}`, 'run'),
+      progress: (text) => set(text, 'run'),
+      done: (id, status, text) => set(`${id}: ${status === 'ok' ? 'done' : status === 'skip' ? 'skipped' : 'FAILED'} — ${text}`, status === 'fail' ? 'fail' : 'run'),
+      log: (t) => base.log(t),
+      stop: () => undefined,
+    };
+  }
+
+  finish(host: string, ok: boolean, text: string): void {
+    const l = this.lines.get(host);
+    if (l) {
+      l.state = ok ? 'ok' : 'fail';
+      l.text = text;
+    }
+  }
+
+  private draw(): void {
+    const p = this.ui.err;
+    const rows = Math.max(5, ((this.ui.streams.stderr as { rows?: number }).rows ?? 24) - 2);
+    const cols = (this.ui.streams.stderr as { columns?: number }).columns ?? 100;
+    const width = Math.min(32, Math.max(...this.order.map((h) => h.length)));
+    const visible = this.order.slice(0, rows - 1);
+    const out: string[] = [];
+    for (const h of visible) {
+      const l = this.lines.get(h)!;
+      const mark = l.state === 'ok' ? p.green('✔') : l.state === 'fail' ? p.red('✖') : l.state === 'wait' ? p.dim('·') : p.cyan('›');
+      out.push(`${mark} ${h.padEnd(width)} ${l.text}`.slice(0, cols - 1));
+    }
+    if (this.order.length > visible.length) {
+      const rest = this.order.slice(visible.length).map((h) => this.lines.get(h)!);
+      out.push(p.dim(`  … ${rest.length} more: ${rest.filter((l) => l.state === 'run').length} running, ${rest.filter((l) => l.state === 'ok').length} done, ${rest.filter((l) => l.state === 'fail').length} failed`));
+    }
+    let s = this.drawn ? `\u001b[${this.drawn}A` : '';
+    s += out.map((l) => `\u001b[2K${l}`).join('\n') + '\n';
+    this.drawn = out.length;
+    this.ui.streams.stderr.write(s);
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    if (this.live) this.draw();
+  }
+}

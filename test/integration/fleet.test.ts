@@ -1,0 +1,93 @@
+// Fleets: an Ansible INI inventory with group and host Dom0 settings, --limit, reboots in
+// batches, and a failure budget that stops further reboots.
+import { expect, it } from 'vitest';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describeTestbed, useFleet } from '../testbed/vitest.js';
+import { bootLog, readHostFile, setFault, type Fleet } from '../testbed/index.js';
+import { runCli } from '../helpers/run-cli.js';
+import { logDir } from './helpers.js';
+import { parseGrubConf } from '../../src/grub/index.js';
+
+function inventory(fleet: Fleet): string {
+  const line = (i: number) => {
+    const h = fleet.hosts[i]!;
+    return `${h.name} ansible_host=${h.host} ansible_port=${h.port} ansible_user=root ansible_ssh_private_key_file=${h.privateKeyPath}`;
+  };
+  const text = `# a small rack
+[rack1]
+${line(0)}
+${line(1)} dom0_mem=1536M
+
+[rack2]
+${line(2)}
+${line(3)}
+
+[rack1:vars]
+dom0_vcpus=1
+
+[dom0s:children]
+rack1
+rack2
+
+[dom0s:vars]
+dom0_mem=1024M
+pin=true
+`;
+  const file = path.join(mkdtempSync(path.join(tmpdir(), 'dom0up-inv-')), 'hosts.ini');
+  writeFileSync(file, text);
+  return file;
+}
+
+const cli = (fleet: Fleet, args: string[]) => runCli([...args, '--known-hosts', fleet.knownHostsPath, '--ssh-config', '/dev/null'], { DOM0UP_LOG_DIR: logDir });
+
+describeTestbed('fleet rollout', () => {
+  const fleet = useFleet(4, { downtimeMs: 500 });
+
+  it('plan over an inventory with --limit: one document per host, nothing changed', async () => {
+    const inv = inventory(fleet());
+    const r = await cli(fleet(), ['plan', '-i', inv, '--limit', 'rack2', '--json']);
+    expect(r.exit, r.stderr).toBe(0);
+    const j = JSON.parse(r.stdout.toString());
+    expect(j.hosts.map((h: { name: string }) => h.name)).toEqual([fleet().hosts[2]!.name, fleet().hosts[3]!.name]);
+    expect(j.hosts.every((h: { outcome: string }) => h.outcome === 'pending')).toBe(true);
+  });
+
+  it('apply to the rack: batches of 2, per-host settings from the inventory, a summary', async () => {
+    const inv = inventory(fleet());
+    const r = await cli(fleet(), ['apply', '-i', inv, '--limit', 'rack1', '--serial', '1', '--yes', '--json']);
+    expect(r.exit, r.stderr).toBe(0);
+    const j = JSON.parse(r.stdout.toString());
+    expect(j.summary).toMatchObject({ hosts: 2, verified: 2 });
+    const [a, b] = [fleet().hosts[0]!, fleet().hosts[1]!];
+    expect((await bootLog(a)).at(-1)).toMatchObject({ hypervisor: 'xen', dom0MemMiB: 1024, dom0Vcpus: 1 });
+    expect((await bootLog(b)).at(-1)).toMatchObject({ hypervisor: 'xen', dom0MemMiB: 1536, dom0Vcpus: 1 });
+    // --serial 1: the two reboots did not overlap
+    const rb = j.hosts.map((h: { report: { steps: { id: string }[] } }) => h.report.steps.find((s) => s.id === 'reboot'));
+    expect(rb.every(Boolean)).toBe(true);
+    expect(j.hosts.every((h: { log: string }) => typeof h.log === 'string' && h.log.length > 0)).toBe(true);
+  });
+
+  it('failure budget: one host fails, the others are not rebooted and are reported as skipped', async () => {
+    const inv = inventory(fleet());
+    const [c, d] = [fleet().hosts[2]!, fleet().hosts[3]!];
+    await setFault(c, 'yum-fail', 'Error: Package: xen-runtime requires: seabios');
+    const r = await cli(fleet(), ['apply', '-i', inv, '--limit', 'rack2', '--serial', '1', '--max-fail', '0', '--yes', '--json']);
+    const j = JSON.parse(r.stdout.toString());
+    const byName = Object.fromEntries(j.hosts.map((h: { name: string; outcome: string }) => [h.name, h]));
+    expect(byName[c.name].outcome).toBe('failed');
+    expect(byName[c.name].message).toMatch(/yum install xen failed/);
+    expect(byName[d.name].outcome).toBe('skipped');
+    expect(r.exit).toBe(2); // two hosts not verified
+    // d got the packages but was not rebooted, and its default stays on the kernel it runs
+    const g = parseGrubConf((await readHostFile(d, '/boot/grub/grub.conf'))!);
+    expect(g.entries.some((e) => e.kind === 'xen')).toBe(false);
+    expect(g.bootEntry!.version).toBe('2.6.32-754.el6.x86_64');
+    expect((await bootLog(d)).at(-1)!.hypervisor).toBe('none');
+    expect(byName[d.name].message).toMatch(/default is back on the running kernel/);
+    // the human summary names both
+    const human = await cli(fleet(), ['verify', '-i', inv, '--limit', 'rack2']);
+    expect(human.exit).toBe(2);
+  });
+});
