@@ -17,7 +17,7 @@ function reparse(conf: GrubConf, edits: TextEdit[]): GrubConf {
 
 function entryOrThrow(conf: GrubConf, index: number) {
   const e = conf.entries[index];
-  if (!e) throw new GrubEditError('kernel-not-found', `grub.conf has no entry ${index} (GRUB sees ${conf.entries.length})`);
+  if (!e) throw new GrubEditError('kernel-not-found', `grub.conf has no entry ${index} (GRUB sees ${conf.entries.length})`, undefined, conf.allEntries[0]?.line ?? 1);
   return e;
 }
 
@@ -81,7 +81,7 @@ export function insertEntryCopy(conf: GrubConf, afterIndex: number, source: Grub
 /** Removes entry `index` (its title line through its last line before the next title). */
 export function removeEntry(conf: GrubConf, index: number): GrubConf {
   const e = entryOrThrow(conf, index);
-  if (conf.entries.length === 1) throw new GrubEditError('no-entries', 'refusing to remove the only entry GRUB can boot');
+  if (conf.entries.length === 1) throw new GrubEditError('no-entries', 'refusing to remove the only entry GRUB can boot', undefined, e.line);
   const start = conf.segments[e.segmentStart]!.start;
   const endSeg = conf.segments[e.segmentEnd - 1]!;
   let end = endSeg.start + endSeg.raw.length;

@@ -16,7 +16,7 @@ export class GrubEditError extends Error {
     readonly code: GrubEditErrorCode,
     message: string,
     readonly hint?: string,
-    /** 1-based line the refusal is about, when there is one. */
+    /** 1-based line the refusal is about (the entry, or 1 for the whole file). */
     readonly line?: number,
   ) {
     super(message);

@@ -48,9 +48,10 @@ export function setDefault(conf: GrubConf, index: number, eol: string): TextEdit
   if (parsed) {
     return [replaceInView(conf, d.segment, cmd.argOffset, cmd.argOffset + parsed.end, String(index))];
   }
-  // `saved` or garbage: replace the whole value
+  // `saved` or garbage: replace the whole value; an empty value needs a separator first
   const end = cmd.argOffset + d.written.replace(/[ \t]+$/, '').length;
-  return [replaceInView(conf, d.segment, cmd.argOffset, end, String(index))];
+  const sep = cmd.argOffset === cmd.name.length ? separatorStyle(conf) : '';
+  return [replaceInView(conf, d.segment, cmd.argOffset, end, sep + String(index))];
 }
 
 /** Rewrites the numbers GRUB reads in the fallback line, in place. */
@@ -84,6 +85,7 @@ export function setFallback(conf: GrubConf, list: number[], eol: string): TextEd
   if (list.length === 0) return [{ start: seg.start, end: seg.start + seg.raw.length, text: '' }];
   const cmd = conf.globals.find((g) => g.segment === fb.segment)!;
   if (fb.written.replace(/[ \t]+$/, '') === value) return [];
-  return [replaceInView(conf, fb.segment, cmd.argOffset, cmd.argOffset + fb.written.replace(/[ \t]+$/, '').length, value)];
+  const sep = cmd.argOffset === cmd.name.length ? separatorStyle(conf) : '';
+  return [replaceInView(conf, fb.segment, cmd.argOffset, cmd.argOffset + fb.written.replace(/[ \t]+$/, '').length, sep + value)];
 }
 

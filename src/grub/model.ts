@@ -8,6 +8,7 @@ export type FindingCode =
   | 'swallowed-line'
   | 'menu-command-in-entry'
   | 'initrd-after-multiboot'
+  | 'initrd-before-kernel'
   | 'module-before-kernel'
   | 'split-word-continuation'
   | 'unknown-command'

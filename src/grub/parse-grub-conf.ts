@@ -425,7 +425,7 @@ function lint(conf: GrubConf, unknown: GrubCommand[], misplaced: GrubCommand[]):
     let kernelSeen = false;
     let multiboot = false;
     let kernels = 0;
-    for (const c of e.commands) {
+    e.commands.forEach((c, i) => {
       if (c.cls === 'menu') {
         out.push({ code: 'menu-command-in-entry', severity: 'error', line: c.line, message: `"${c.name}" after a title belongs to entry ${e.index} ("${t}"): booting it fails with Error 27; move it before the first title` });
       }
@@ -433,15 +433,20 @@ function lint(conf: GrubConf, unknown: GrubCommand[], misplaced: GrubCommand[]):
         kernels++;
         kernelSeen = true;
         const path = imageLine(c, true).path;
-        multiboot = isXenImage(path) || e.modules.length > 0;
+        // multiboot: a Xen image, or modules loaded after this kernel line (a Linux kernel takes none)
+        const next = e.commands.slice(i + 1).find((x) => x.name === 'kernel' || x.name === 'module' || x.name === 'modulenounzip');
+        multiboot = isXenImage(path) || (next !== undefined && next.name !== 'kernel');
       }
       if ((c.name === 'module' || c.name === 'modulenounzip') && !kernelSeen) {
         out.push({ code: 'module-before-kernel', severity: 'error', line: c.line, message: `"${c.name}" before "kernel" in entry ${e.index}: GRUB needs the kernel loaded first` });
       }
+      if (c.name === 'initrd' && !kernelSeen) {
+        out.push({ code: 'initrd-before-kernel', severity: 'error', line: c.line, message: `"initrd" before "kernel" in entry ${e.index}: GRUB fails with "Linux kernel must be loaded before initrd"` });
+      }
       if (c.name === 'initrd' && multiboot) {
         out.push({ code: 'initrd-after-multiboot', severity: 'error', line: c.line, message: `"initrd" in a multiboot (Xen) entry fails with "Linux kernel must be loaded before initrd"; use a second "module" line` });
       }
-    }
+    });
     if (kernels > 1) {
       out.push({ code: 'multiple-kernels', severity: 'warning', line: e.line, message: `entry ${e.index} has ${kernels} kernel lines: the last one wins` });
     }

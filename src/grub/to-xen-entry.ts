@@ -86,10 +86,11 @@ export function pickDom0Kernel(conf: GrubConf, opts: Pick<XenEntryOptions, 'kern
         'kernel-not-found',
         `kernel ${want} is not in ${available ? 'the installed kernels' : 'this grub.conf'}`,
         candidates.length ? `known kernels: ${candidates.sort(rpmVerCmp).join(', ')}` : 'no kernel entries were found',
+        conf.allEntries[0]?.line ?? 1,
       );
     }
     if (!canBeDom0(match) && !opts.force) {
-      throw new GrubEditError('kernel-not-dom0', `kernel ${match} cannot run as a Xen dom0 (Xen needs Linux 3.x or later; the stock EL6 2.6.32 kernel fails with "Could not set up DOM0 guest OS")`, 'yum install xen pulls in the Virt SIG 4.9 kernel; use that one (or --force)');
+      throw new GrubEditError('kernel-not-dom0', `kernel ${match} cannot run as a Xen dom0 (Xen needs Linux 3.x or later; the stock EL6 2.6.32 kernel fails with "Could not set up DOM0 guest OS")`, 'yum install xen pulls in the Virt SIG 4.9 kernel; use that one (or --force)', conf.entries.find((e) => e.version === match)?.line ?? 1);
     }
     return match;
   }
@@ -100,6 +101,7 @@ export function pickDom0Kernel(conf: GrubConf, opts: Pick<XenEntryOptions, 'kern
       'no-dom0-kernel',
       `no kernel that can run as a Xen dom0 (3.x or later)${candidates.length ? `: only ${candidates.sort(rpmVerCmp).join(', ')}` : ''}`,
       'install Xen first (yum install xen pulls in the Virt SIG 4.9 kernel), or pass --kernel VERSION',
+      conf.allEntries[0]?.line ?? 1,
     );
   }
   return newest;
@@ -109,12 +111,31 @@ function prefer(list: GrubEntry[], bootIndex: number | null): GrubEntry | undefi
   return list.find((e) => e.index === bootIndex) ?? list[0];
 }
 
+/** An entry with several kernel or initrd lines (GRUB uses the last) cannot be edited unambiguously. */
+function refuseAmbiguous(e: GrubEntry): void {
+  const kernels = e.commands.filter((c) => c.name === 'kernel').length;
+  const initrds = e.commands.filter((c) => c.name === 'initrd').length;
+  const firstKernel = e.commands.findIndex((c) => c.name === 'kernel');
+  const firstLoad = e.commands.findIndex((c) => c.name === 'initrd' || c.name === 'module' || c.name === 'modulenounzip');
+  if (firstLoad >= 0 && (firstKernel < 0 || firstLoad < firstKernel)) {
+    throw new GrubEditError('unsupported-entry', `entry ${e.index} ("${e.title.trimEnd()}", line ${e.line}) loads an initrd or module before its kernel, which GRUB refuses`, 'put the kernel line first (dom0up grub lint)', e.commands[firstLoad]!.line);
+  }
+  if (kernels > 1 || initrds > 1) {
+    throw new GrubEditError(
+      'unsupported-entry',
+      `entry ${e.index} ("${e.title.trimEnd()}", line ${e.line}) has ${kernels > 1 ? `${kernels} kernel lines` : `${initrds} initrd lines`}; GRUB uses the last one, so dom0up will not guess which to convert`,
+      'remove the extra lines (a title swallowed by a comment ending in "\\" does this: dom0up grub lint)',
+      e.line,
+    );
+  }
+}
+
 /** Plans the Xen entry; returns the new text and both trees. Throws GrubEditError on refusal. */
 export function toXenEntry(conf: GrubConf, opts: XenEntryOptions): XenEntryResult {
   const notes: string[] = [];
   const errors = conf.findings.filter((f) => f.severity === 'error');
   if (conf.entries.length === 0) {
-    throw new GrubEditError('no-entries', 'GRUB sees no bootable entry in this file', 'is this a GRUB Legacy grub.conf?');
+    throw new GrubEditError('no-entries', 'GRUB sees no bootable entry in this file', 'is this a GRUB Legacy grub.conf?', 1);
   }
   if (errors.length > 0 && !opts.force) {
     const first = errors[0]!;
@@ -133,6 +154,7 @@ export function toXenEntry(conf: GrubConf, opts: XenEntryOptions): XenEntryResul
 
   if (xenEntries.length > 0) {
     const entry = prefer(xenEntries, bootBefore)!;
+    refuseAmbiguous(entry);
     if (xenEntries.length > 1) notes.push(`${xenEntries.length} Xen entries boot ${version}; updating entry ${entry.index}`);
     const kernel = entry.kernel!;
     args = opts.hypervisorArgs(kernel.args);
@@ -149,8 +171,9 @@ export function toXenEntry(conf: GrubConf, opts: XenEntryOptions): XenEntryResul
   } else {
     const plain = prefer(plainEntries, bootBefore);
     if (!plain) {
-      throw new GrubEditError('kernel-not-found', `no entry in this grub.conf boots kernel ${version}`, 'add the kernel entry first (new-kernel-pkg --install), or choose another --kernel');
+      throw new GrubEditError('kernel-not-found', `no entry in this grub.conf boots kernel ${version}`, 'add the kernel entry first (new-kernel-pkg --install), or choose another --kernel', conf.allEntries[0]?.line ?? 1);
     }
+    refuseAmbiguous(plain);
     const kernel = plain.kernel!;
     const extraInitrd = opts.initrd ?? opts.initrdFor?.(version, kernel.path);
     const initrdPaths = plain.initrd ? [plain.initrd.path, ...splitArgs(plain.initrd.args)] : extraInitrd ? [extraInitrd] : [];
@@ -170,7 +193,7 @@ export function toXenEntry(conf: GrubConf, opts: XenEntryOptions): XenEntryResul
       target = plain.index!;
     } else {
       const title = opts.title ?? `${plain.title.trimEnd()} with Xen`;
-      if (/[\r\n\0]/.test(title) || title.trim() === '') throw new GrubEditError('bad-title', 'the title must be one non-empty line');
+      if (/[\r\n\0]/.test(title) || title.trim() === '') throw new GrubEditError('bad-title', 'the title must be one non-empty line', undefined, plain.line);
       const text = copyAsXenEntry(conf, plain, title, xenPath, args, eol, extraInitrd);
       edits.push({ start: insertionPointBefore(conf, plain.segmentStart), end: insertionPointBefore(conf, plain.segmentStart), text });
       action = 'added';

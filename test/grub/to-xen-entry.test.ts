@@ -165,3 +165,27 @@ describe('toXenEntry refusals (nothing is produced)', () => {
     expect(ok.after.entries[0]!.modules[1]!.path).toBe(`/initramfs-${X}.img`);
   });
 });
+
+describe('regressions found by the fuzzer', () => {
+  it('an entry with two kernel lines (a title swallowed by a comment) is refused, with its line', () => {
+    const t = `default=0\ntitle A (${X})\n\troot (hd0,0)\n\tkernel /vmlinuz-${X} ro\n\tinitrd /initramfs-${X}.img\n# note \\\ntitle B\n\tkernel /vmlinuz-${X} ro single\n\tinitrd /initramfs-${X}.img\n`;
+    expect(() => toXenEntry(parseGrubConf(t), { hypervisorArgs: merge(ARGS), force: true })).toThrow(/2 kernel lines/);
+    try {
+      toXenEntry(parseGrubConf(t), { hypervisorArgs: merge(ARGS), force: true });
+    } catch (e) {
+      expect((e as GrubEditError).line).toBe(2);
+    }
+  });
+  it('initrd before kernel is a lint error and a refusal', () => {
+    const t = `title A (${X})\n\tinitrd /initramfs-${X}.img\n\tkernel /vmlinuz-${X} ro\n`;
+    expect(parseGrubConf(t).findings.map((f) => f.code)).toContain('initrd-before-kernel');
+    expect(() => toXenEntry(parseGrubConf(t), { hypervisorArgs: merge(ARGS), force: true })).toThrow(/before its kernel/);
+  });
+  it('an empty default line gets a separator, not "default1"', () => {
+    const t = fresh().replace('default=0', 'default').replace('timeout=5', 'timeout 5');
+    const c = parseGrubConf(t);
+    const r = toXenEntry(c, { hypervisorArgs: merge(ARGS), keepPlain: true });
+    expect(r.after.text).toMatch(/^default 0$/m);
+    expect(r.after.bootIndex()).toBe(0);
+  });
+});
