@@ -1,0 +1,75 @@
+// Hostile values end to end: a value given as --xen-arg (even with --force) is either refused
+// with a typed error, or — written into /etc/sysconfig/xen-kernel, which grub-bootxen.sh sources
+// with a shell — reads back exactly and executes nothing. The same for remote file paths: the
+// atomic writer's script quotes them (run here through a real /bin/sh).
+import { afterAll, describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { makeHypervisorArgs } from '../../src/plan/hypervisor-args.js';
+import { updateXenKernelSysconfig } from '../../src/repo/index.js';
+import { LocalTransport } from '../../src/transport/index.js';
+import { writeRemoteFile } from '../../src/apply/remote-file.js';
+import { toXenEntry, parseGrubConf } from '../../src/grub/index.js';
+
+const dir = mkdtempSync(path.join(tmpdir(), 'dom0up-inject-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const canary = path.join(dir, 'pwned');
+
+const hostile = fc.oneof(
+  fc.constantFrom(`$(touch ${canary})`, `\`touch ${canary}\``, `"; touch ${canary}; "`, `'; touch ${canary}; '`, `x\ntouch ${canary}`, 'a\0b', '${IFS}', '\\', '$HOME', 'a;b', 'a|b', 'a&b', '"', "'"),
+  fc.string({ maxLength: 20 }),
+  fc.string({ unit: 'binary', maxLength: 10 }),
+  fc.stringMatching(/^[a-z0-9,:/.=_-]{1,10}$/),
+  fc.stringMatching(/^[a-z0-9,:/.=_-]{1,10}$/),
+);
+const token = fc.tuple(fc.constantFrom('cpufreq', 'loglvl', 'x_unknown_opt', 'console', 'com1', 'dom0_mem'), hostile).map(([k, v]) => `${k}=${v}`);
+
+const REFUSALS = new Set(['XenOptionError', 'TemplateError', 'GrubEditError']);
+
+describe('injection', () => {
+  it('--xen-arg values: refused, or sourced by sh without running anything', () => {
+    let written = 0;
+    fc.assert(
+      fc.property(fc.array(token, { minLength: 1, maxLength: 3 }), (xenArg) => {
+        let args: string;
+        let file: string;
+        try {
+          const hyp = makeHypervisorArgs({ xenArg, force: true });
+          const r = toXenEntry(parseGrubConf('title A\n\tkernel /vmlinuz-4.9.1 ro\n\tinitrd /initramfs-4.9.1.img\n'), { hypervisorArgs: hyp.fn });
+          args = r.hypervisorArgs;
+          file = updateXenKernelSysconfig(null, args);
+        } catch (e) {
+          if (e instanceof Error && REFUSALS.has(e.name)) return true;
+          throw e;
+        }
+        written++;
+        const f = path.join(dir, 'xen-kernel');
+        writeFileSync(f, file);
+        const out = execFileSync('/bin/sh', ['-c', '. "$1"; printf %s "$XEN_KERNEL_ARGS"', 'sh', f], { encoding: 'utf8' });
+        expect(out).toBe(args);
+        expect(existsSync(canary)).toBe(false);
+        // and GRUB sees them as one hypervisor line
+        expect(args).not.toMatch(/[\n\r\0]/);
+        return true;
+      }),
+      { numRuns: 400 },
+    );
+    expect(written).toBeGreaterThan(20);
+  });
+
+  it('remote file paths cannot escape their quoting in the writer script', async () => {
+    const t = new LocalTransport({ target: 'local' });
+    await fc.assert(
+      fc.asyncProperty(fc.constantFrom(`$(touch ${canary})`, `\`touch ${canary}\``, `a'b`, 'a"b', 'a;b', 'a b', '-rf', '*', 'a\\b'), async (name) => {
+        const p = path.join(dir, name.replace(/\//g, '_'));
+        await writeRemoteFile(t, { path: p, content: Buffer.from('x'), expect: 'any', mode: 0o600, stamp: '20261127T000000Z' }, 'test');
+        expect(readFileSync(p, 'utf8')).toBe('x');
+        expect(existsSync(canary)).toBe(false);
+      }),
+      { numRuns: 20 },
+    );
+  });
+});
