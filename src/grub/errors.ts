@@ -8,7 +8,8 @@ export type GrubEditErrorCode =
   | 'no-initrd'
   | 'truncated-line'
   | 'bad-title'
-  | 'unsupported-entry';
+  | 'unsupported-entry'
+  | 'bad-args';
 
 export class GrubEditError extends Error {
   override readonly name = 'GrubEditError';

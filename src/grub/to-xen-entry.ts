@@ -202,6 +202,10 @@ export function toXenEntry(conf: GrubConf, opts: XenEntryOptions): XenEntryResul
     }
   }
 
+  // a hypervisor line must stay one GRUB line: no line breaks, and no trailing backslash (a continuation)
+  if (/[\u0000-\u001f\u007f\\]/.test(args)) {
+    throw new GrubEditError('bad-args', `the hypervisor arguments contain a backslash or a control character: ${JSON.stringify(args)}`, 'Xen options are plain words', conf.allEntries[0]?.line ?? 1);
+  }
   // default and fallback: global lines, applied before any entry text inserted at the same offset
   const globalEdits: TextEdit[] = [];
   const makeDefault = opts.makeDefault ?? true;

@@ -105,6 +105,12 @@ function checkTokenText(text: string): void {
   if (/[^\x21-\x7e]/.test(text)) {
     fail('syntax', option, `Xen option "${printable(text)}" contains a non-ASCII character`, 'use plain ASCII');
   }
+  // no Xen option uses these; in grub.conf a trailing backslash continues the line, and
+  // /etc/sysconfig/xen-kernel (sourced by a shell) must not carry quotes or expansions
+  const bad = /[\\"'`$]/.exec(text);
+  if (bad) {
+    fail('syntax', option, `Xen option "${printable(text)}" contains ${bad[0]}, which no Xen option uses`, 'Xen options are plain words: NAME or NAME=VALUE');
+  }
 }
 
 /**

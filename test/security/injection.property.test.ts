@@ -55,9 +55,9 @@ describe('injection', () => {
         expect(args).not.toMatch(/[\n\r\0]/);
         return true;
       }),
-      { numRuns: 400 },
+      { numRuns: 800 },
     );
-    expect(written).toBeGreaterThan(20);
+    expect(written).toBeGreaterThan(10); // the accepted half is exercised, not only refusals
   });
 
   it('remote file paths cannot escape their quoting in the writer script', async () => {
