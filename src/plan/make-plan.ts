@@ -64,15 +64,21 @@ function fileStep(id: FileStep['id'], path: string, before: string | null, after
   };
 }
 
-/** Host memory and CPUs: from `xl info` under Xen (dom0 sees only its share), else /proc. */
+/**
+ * Host memory and CPUs: from `xl info` under Xen — /proc/meminfo and /proc/cpuinfo show only
+ * Dom0's share there, so without `xl` (xencommons not started yet) the size is unknown — else /proc.
+ */
 export function hostSize(f: HostFacts): { totalMiB: number | null; nrCpus: number | null } {
-  if (f.hypervisor.dom0 && f.xl && f.xl.xlInfo.rc === 0) {
-    try {
-      const info = parseXlInfo(f.xl.xlInfo.text);
-      return { totalMiB: info.totalMemoryMiB, nrCpus: info.nrCpus };
-    } catch {
-      /* fall through */
+  if (f.hypervisor.dom0) {
+    if (f.xl && f.xl.xlInfo.rc === 0) {
+      try {
+        const info = parseXlInfo(f.xl.xlInfo.text);
+        return { totalMiB: info.totalMemoryMiB, nrCpus: info.nrCpus };
+      } catch {
+        /* unknown */
+      }
     }
+    return { totalMiB: null, nrCpus: null };
   }
   return { totalMiB: f.resources.memTotalMiB, nrCpus: f.resources.cpus || null };
 }
