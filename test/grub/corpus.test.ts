@@ -1,12 +1,12 @@
 // Round trip and GRUB's view over real grub.conf files written by other projects
 // (../shared/corpus, read in place: the files are not part of this repository).
 import { describe, expect, it } from 'vitest';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { readFileSync, readdirSync } from 'node:fs';
+import { corpusDir } from '../helpers/shared.js';
 import { parseGrubConf } from '../../src/grub/index.js';
 
-const corpus = fileURLToPath(new URL('../../../shared/corpus/', import.meta.url));
-const have = existsSync(corpus);
+const corpus = corpusDir ?? '';
+const have = corpusDir !== null;
 const read = (rel: string) => readFileSync(corpus + rel, 'latin1');
 
 // entries as GRUB 0.97 counts them / default index (corpus README, checked against GRUB's own code)

@@ -4,11 +4,12 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { corpusDir } from '../helpers/shared.js';
 import path from 'node:path';
 import { GrubEditError, parseGrubConf, toXenEntry } from '../../src/grub/index.js';
 import { makeHypervisorArgs } from '../../src/plan/hypervisor-args.js';
 
-const corpus = fileURLToPath(new URL('../../../shared/corpus/', import.meta.url));
+const corpus = corpusDir ?? '/nonexistent/';
 const golden = fileURLToPath(new URL('../../golden/', import.meta.url));
 const seeds: string[] = [
   ...readdirSync(golden).filter((d) => existsSync(path.join(golden, d, 'input.conf'))).map((d) => readFileSync(path.join(golden, d, 'input.conf'), 'latin1')),

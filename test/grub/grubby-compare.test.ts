@@ -7,11 +7,11 @@
 // "dom0_mem=130000", which Xen 4.10 reads as KiB: we write the same value as 130000K).
 import { describe, expect, it } from 'vitest';
 import { existsSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { corpusDir } from '../helpers/shared.js';
 import { parseGrubConf, toXenEntry } from '../../src/grub/index.js';
 import { makeHypervisorArgs } from '../../src/plan/hypervisor-args.js';
 
-const dir = fileURLToPath(new URL('../../../shared/corpus/grubby/results-multiboot/', import.meta.url));
+const dir = corpusDir ? corpusDir + 'grubby/results-multiboot/' : '/nonexistent/';
 const V = '2.6.10-1.1088_FC4';
 
 describe.skipIf(!existsSync(dir))('rewrite compared with grubby --add-multiboot --copy-default', () => {
