@@ -158,51 +158,40 @@ function summarize(results: HostResult[]) {
   };
 }
 
-async function fleetFacts(ui: Ui, targets: Target[], o: FleetCliOptions, open: (t: Target) => ReturnType<typeof openHost>): Promise<number> {
-  const slots = new Slots(o.forks);
-  const rows = await Promise.all(targets.map(async (t) => {
+/** Runs `fn` on every target (at most `forks` at once) over its own connection; a user-facing failure becomes the row's error. */
+async function eachHost<T>(targets: Target[], forks: number, open: (t: Target) => ReturnType<typeof openHost>, fn: (transport: Awaited<ReturnType<typeof openHost>>['transport'], t: Target) => Promise<T>): Promise<{ t: Target; display: string; value: T | null; error: string | null }[]> {
+  const slots = new Slots(forks);
+  return Promise.all(targets.map(async (t) => {
     await slots.acquire();
     try {
       const { transport } = await open(t);
       try {
-        return { t, display: transport.target, facts: await readHostFacts(transport), error: null as string | null };
+        return { t, display: transport.target, value: await fn(transport, t), error: null };
       } finally {
         await transport.close();
       }
     } catch (e) {
       const uf = userFacing(e);
       if (!uf) throw e;
-      return { t, display: t.destination, facts: null, error: uf.message };
+      return { t, display: t.destination, value: null, error: uf.message };
     } finally {
       slots.release();
     }
   }));
+}
+
+async function fleetFacts(ui: Ui, targets: Target[], o: FleetCliOptions, open: (t: Target) => ReturnType<typeof openHost>): Promise<number> {
+  const rows = (await eachHost(targets, o.forks, open, (transport) => readHostFacts(transport))).map((r) => ({ ...r, facts: r.value }));
   if (o.json) ui.json({ hosts: rows.map((r) => ({ host: r.display, name: r.t.name, ...(r.facts ? { facts: factsJson(r.facts) } : { error: r.error }) })) });
   else for (const r of rows) ui.print(r.facts ? renderFacts(r.display, r.facts, ui.out) : `${ui.out.bold(r.display)}: ${ui.out.red('unreachable')} — ${r.error}\n`);
   return Math.min(100, rows.filter((r) => r.error).length);
 }
 
 async function fleetVerify(ui: Ui, targets: Target[], o: FleetCliOptions, open: (t: Target) => ReturnType<typeof openHost>): Promise<number> {
-  const slots = new Slots(o.forks);
-  const rows = await Promise.all(targets.map(async (t) => {
-    await slots.acquire();
-    try {
-      const { transport } = await open(t);
-      try {
-        const f = await readHostFacts(transport, 'verify');
-        const want = verifyExpectation(f, t.req);
-        return { t, display: transport.target, rep: await verifyWithRetry(transport, want, 30_000), error: null as string | null };
-      } finally {
-        await transport.close();
-      }
-    } catch (e) {
-      const uf = userFacing(e);
-      if (!uf) throw e;
-      return { t, display: t.destination, rep: null, error: uf.message };
-    } finally {
-      slots.release();
-    }
-  }));
+  const rows = (await eachHost(targets, o.forks, open, async (transport, t) => {
+    const f = await readHostFacts(transport, 'verify');
+    return verifyWithRetry(transport, verifyExpectation(f, t.req), 30_000);
+  })).map((r) => ({ ...r, rep: r.value }));
   if (o.json) ui.json({ hosts: rows.map((r) => ({ host: r.display, name: r.t.name, ...(r.rep ? { ok: r.rep.ok, checks: r.rep.checks, notXen: r.rep.notXen } : { ok: false, error: r.error }) })) });
   else {
     for (const r of rows) {

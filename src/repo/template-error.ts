@@ -1,3 +1,4 @@
+import { printable } from '../xen/index.js';
 /** What went wrong while rendering or editing a repository or sysconfig file. */
 export type TemplateErrorCode =
   | 'control-character'
@@ -32,19 +33,7 @@ export class TemplateError extends Error {
 
 /** A user-supplied string made safe for a one-line message: control and non-ASCII characters escaped, shortened. */
 export function shown(s: string, max = 80): string {
-  let out = '';
-  for (const ch of s) {
-    const c = ch.codePointAt(0) ?? 0;
-    if (c === 0x5c) out += '\\\\';
-    else if (c >= 0x20 && c < 0x7f) out += ch;
-    else if (c === 0x09) out += '\\t';
-    else if (c === 0x0a) out += '\\n';
-    else if (c === 0x0d) out += '\\r';
-    else if (c < 0x100) out += `\\x${c.toString(16).padStart(2, '0')}`;
-    else out += `\\u{${c.toString(16)}}`;
-    if (out.length > max) return `${out.slice(0, max)}…`;
-  }
-  return out;
+  return printable(s, max);
 }
 
 /** The first C0/C1 control character (or DEL) in `s`, if any. Covers NUL, CR and LF. */
