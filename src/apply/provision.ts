@@ -9,9 +9,11 @@ import { makePlan, pickKnownGood, sha256 } from '../plan/make-plan.js';
 import type { FileStep, Plan, PlanMode, ProvisionRequest } from '../plan/plan.js';
 import { parseGrubConf, setDefaultEntry } from '../grub/index.js';
 import { RemoteError, UserError } from '../errors.js';
-import type { Transport } from '../transport/index.js';
+import { sh, type Transport } from '../transport/index.js';
 import { verifyHost, type VerifyExpectation, type VerifyReport } from '../verify/verify-host.js';
-import { acquireLock, journal, releaseLock } from './lock.js';
+import { acquireLock, journal, previousRun, releaseLock, runEnded } from './lock.js';
+import { interruptExitCode, interruptName, processInterruptSignal, runStarted } from './interrupt.js';
+import { LOCK_PATH } from '../facts/index.js';
 import { setOneShot } from './one-shot.js';
 import { readRemoteFile, sha256Hex, writeRemoteFile } from './remote-file.js';
 import { rebootAndWait } from './reboot.js';
@@ -56,6 +58,12 @@ export interface ProvisionContext {
   controller: string;
   command: string;
   now?: () => Date;
+  /**
+   * Ctrl-C / SIGTERM (default: the process's, see src/apply/interrupt.ts). The run stops between
+   * steps — a running `yum` and file writes finish first, the waits for the reboot and for xl stop
+   * at once — releases the lock and throws a RemoteError naming the phase (exit 130 / 143).
+   */
+  signal?: AbortSignal;
 }
 
 export interface StepReport {
@@ -107,29 +115,100 @@ export async function readHostFacts(t: Transport, phase = 'facts'): Promise<Host
   return { ...core, xl: core.hypervisor.dom0 ? { xlList, xlInfo, xlVcpuList, xlDmesg } : null };
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve();
+    const done = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}
 
-/** Gathers the post-boot facts until xl answers (xencommons starts after sshd) or the time is up. */
+/** xl fails on a Dom0 whose xencommons has not started yet (right after a boot). */
+export function xlStarting(f: HostFacts): boolean {
+  return f.hypervisor.dom0 && f.xl !== null && f.xl.xlInfo.rc !== 0 && /xenstore|xl context|xc_interface_open/i.test(f.xl.xlInfo.text);
+}
+
+/**
+ * Reads the host facts; on a Dom0 that has just booted, waits until xl answers (xencommons starts
+ * after sshd), so the plan sees the Xen command line it runs with instead of planning a reboot.
+ */
+export async function readHostFactsReady(t: Transport, phase: string, waitMs: number, onProgress?: (s: string) => void, signal?: AbortSignal): Promise<HostFacts> {
+  const until = Date.now() + waitMs;
+  let delay = 500;
+  for (;;) {
+    const f = await readHostFacts(t, phase);
+    if (!xlStarting(f) || Date.now() >= until || signal?.aborted) return f;
+    onProgress?.('xl is not ready yet (xencommons starts after sshd); reading again');
+    await sleep(Math.min(delay, Math.max(0, until - Date.now())), signal);
+    delay = Math.min(delay * 2, 3000);
+  }
+}
+
 /** The options the operator asked for (or the defaults a new entry got): what `xl dmesg` must not complain about. */
 export function requestedNames(plan: Plan): string[] {
   return [...plan.desired.changes.set.map((x) => x.name), ...plan.desired.changes.remove];
 }
 
-export async function verifyWithRetry(t: Transport, want: VerifyExpectation, waitMs: number, onProgress?: (s: string) => void): Promise<VerifyReport> {
+export async function verifyWithRetry(t: Transport, want: VerifyExpectation, waitMs: number, onProgress?: (s: string) => void, signal?: AbortSignal): Promise<VerifyReport> {
   const until = Date.now() + waitMs;
   let delay = 500;
   for (;;) {
     const vf = await gatherFacts(t, VERIFY_FACTS, 'verify');
     const rep = verifyHost(vf, want);
-    if (rep.ok || rep.notXen || !rep.xlNotReady || Date.now() >= until) return rep;
+    if (rep.ok || rep.notXen || !rep.xlNotReady || Date.now() >= until || signal?.aborted) return rep;
     onProgress?.('xl is not ready yet (xencommons starts after sshd); retrying');
-    await sleep(Math.min(delay, Math.max(0, until - Date.now())));
+    await sleep(Math.min(delay, Math.max(0, until - Date.now())), signal);
     delay = Math.min(delay * 2, 3000);
   }
 }
 
+/** Every file step that writes, with the hash its file must still have (what the plan was made from). */
+function plannedWrites(plan: Plan): FileStep[] {
+  return plan.steps.filter((s): s is FileStep => s.kind === 'file' && (s.action === 'create' || s.action === 'update'));
+}
+
+/**
+ * Under the lock, before the first write: the files the plan diffs against must still be as they
+ * were read. A file edited in between (by hand, by a package, by another tool) refuses the whole
+ * run before anything is written; the compare-and-swap of each write catches later races.
+ */
+async function checkPlanFresh(t: Transport, plan: Plan, encodingOf: (s: FileStep) => BufferEncoding): Promise<void> {
+  const steps = plannedWrites(plan);
+  if (!steps.length) return;
+  const r = await t.exec(
+    steps.map((s) => sh`if [ -e ${s.path} ]; then h=$(sha256sum < ${s.path} | cut -d' ' -f1); else h=absent; fi; printf '%s\n' "$h"`).join('\n'),
+    { sudo: true, timeoutMs: 30_000 },
+  );
+  if (r.lost) throw new RemoteError(t.target, 'plan check', 'the connection was lost while checking the files against the plan; nothing was written', 'run again');
+  if (r.code !== 0) throw new RemoteError(t.target, 'plan check', `checking the files against the plan failed (exit ${r.code ?? '?'}); nothing was written`, undefined, 1, r.stderr.toString('utf8').trim() || undefined);
+  const got = r.stdout.toString('utf8').trim().split('\n');
+  const changed = steps.filter((s, i) => {
+    const want = s.before === null ? 'absent' : (s.beforeSha256 ?? sha256(s.before, encodingOf(s)));
+    return got[i] !== want;
+  });
+  if (changed.length) {
+    throw new RemoteError(t.target, 'plan check', `${changed.map((s) => s.path).join(', ')} changed since it was read (by hand or by a package) — after the plan was made and confirmed; nothing was written`, 'run again to see the new plan');
+  }
+}
+
 export async function provisionHost(ctx: ProvisionContext): Promise<HostReport> {
+  const endRun = runStarted();
+  try {
+    return await provisionSteps(ctx);
+  } finally {
+    endRun();
+    runEnded(ctx.runId);
+  }
+}
+
+async function provisionSteps(ctx: ProvisionContext): Promise<HostReport> {
   const ev = ctx.events ?? silentEvents;
+  const signal = ctx.signal ?? processInterruptSignal();
   const started = Date.now();
   const now = ctx.now ?? (() => new Date());
   let t = ctx.transport;
@@ -148,7 +227,33 @@ export async function provisionHost(ctx: ProvisionContext): Promise<HostReport> 
     report.transport = t;
     return report;
   };
+  // where the run is, for interruptions, failures and the journal
+  let phaseNow = 'facts';
+  let locked = false;
+  const progress = { grubWritten: false, oneShot: false, rebootSent: false, staged: true };
+  /** What the host looks like when the run stops now. */
+  const stateNote = (): string => {
+    if (!locked) return 'nothing was changed';
+    const back = report.backups.length ? `; the previous versions are kept beside the files (dom0up rollback ${ctx.target} restores them)` : '';
+    if (progress.rebootSent) {
+      return progress.staged
+        ? `the host was rebooting into the Xen entry once; its permanent default is unchanged; run again to verify and make Xen the default${back}`
+        : `the host was rebooting into the Xen entry, which is the default now; run again to verify${back}`;
+    }
+    if (progress.oneShot) return `grub.conf has the Xen entry and the host boots it once at its next reboot (the permanent default is unchanged); run again to reboot, verify and commit${back}`;
+    if (progress.grubWritten) return `grub.conf has the Xen entry, the permanent default is unchanged; run again to continue${back}`;
+    return `grub.conf was not changed; run again to continue${back}`;
+  };
+  const interrupted = (phase: string, what: string): RemoteError => {
+    const name = interruptName(signal);
+    return new RemoteError(ctx.target, phase, `interrupted (${name}) ${what}: ${stateNote()}`, locked ? 'run dom0up again: it continues from what the host has now' : undefined, interruptExitCode(name));
+  };
+  const checkAbort = (phase: string) => {
+    if (signal?.aborted) throw interrupted(phase, `before ${phase}`);
+  };
   const step = async <T>(id: string, text: string, fn: () => Promise<T>, detail: (v: T) => string): Promise<T> => {
+    checkAbort(id);
+    phaseNow = id;
     ev.phase(id, text);
     const s = Date.now();
     try {
@@ -157,7 +262,8 @@ export async function provisionHost(ctx: ProvisionContext): Promise<HostReport> 
       report.steps.push({ id, status: 'done', detail: d, durationMs: Date.now() - s });
       ev.done(id, 'ok', d);
       return v;
-    } catch (e) {
+    } catch (e0) {
+      const e = signal?.aborted && (e0 as Error).name === 'AbortError' ? interrupted(id, `during ${id}`) : e0;
       report.steps.push({ id, status: 'failed', detail: (e as Error).message, durationMs: Date.now() - s });
       ev.done(id, 'fail', (e as Error).message);
       throw e;
@@ -177,24 +283,42 @@ export async function provisionHost(ctx: ProvisionContext): Promise<HostReport> 
   };
 
   // ---- facts and plan
-  let facts = await step('facts', 'reading the host', () => readHostFacts(t), (f) => `${f.os.text ?? '?'}, ${f.kernel.release}${f.hypervisor.dom0 ? ' (Xen dom0)' : ''}, ${f.resources.memTotalMiB ?? '?'} MiB, ${f.resources.cpus} CPUs`);
+  let facts = await step('facts', 'reading the host', () => readHostFactsReady(t, 'facts', ctx.xlReadyMs ?? 60_000, ev.progress, signal), (f) => `${f.os.text ?? '?'}, ${f.kernel.release}${f.hypervisor.dom0 ? ' (Xen dom0)' : ''}, ${f.resources.memTotalMiB ?? '?'} MiB, ${f.resources.cpus} CPUs`);
+  // a run that stopped half-way (interrupted, connection lost, killed): say where; the plan below
+  // starts from what the host has now, so this run continues from there
+  const prev = previousRun(facts.state.journal);
+  if (prev && !prev.finished && facts.state.lock?.runId !== prev.runId) {
+    const d = `run ${prev.runId} stopped at ${prev.phase}${prev.error ? ` (${prev.error})` : ''}; continuing from what the host has now`;
+    report.steps.push({ id: 'resume', status: 'done', detail: d, durationMs: 0 });
+    ev.done('resume', 'ok', d);
+  }
   let plan = makePlan(facts, ctx.req, ctx.mode, ctx.target);
   report.plan = plan;
   if (plan.refusals.length) throw new PreflightError(ctx.target, plan);
   if (!plan.changed) {
     let rep: VerifyReport | null = null;
     if (facts.hypervisor.dom0) {
-      rep = await step('verify', 'checking the running Dom0', () => verifyWithRetry(t, { kernel: plan.desired.kernel, hypervisorArgs: plan.desired.hypervisorArgs, requested: requestedNames(plan) }, ctx.xlReadyMs ?? 60_000, ev.progress), (r) => (r.ok ? 'all checks pass' : 'some checks fail'));
+      rep = await step('verify', 'checking the running Dom0', () => verifyWithRetry(t, { kernel: plan.desired.kernel, hypervisorArgs: plan.desired.hypervisorArgs, requested: requestedNames(plan) }, ctx.xlReadyMs ?? 60_000, ev.progress, signal), (r) => (r.ok ? 'all checks pass' : 'some checks fail'));
       report.verify = rep;
+      checkAbort('verify');
     }
     return finish(rep && !rep.ok ? 'verify-failed' : 'unchanged', rep && !rep.ok ? 'nothing to change, but the running Dom0 does not match: see the checks' : 'nothing to change: the host already runs what was asked');
   }
-  if (!(await ctx.confirm(plan))) return finish('cancelled', 'cancelled: nothing was changed');
+  checkAbort('confirm');
+  const confirmed = await new Promise<boolean>((resolve, reject) => {
+    const onAbort = () => reject(interrupted('confirm', 'while asking for confirmation'));
+    signal?.addEventListener('abort', onAbort, { once: true });
+    ctx.confirm(plan).then(resolve, reject).finally(() => signal?.removeEventListener('abort', onAbort));
+  });
+  if (!confirmed) return finish('cancelled', 'cancelled: nothing was changed');
 
-  await step('lock', 'taking the host lock', () => acquireLock(t, { runId: ctx.runId, controller: ctx.controller, pid: process.pid, startedAt: now().toISOString(), command: ctx.command }, { breakLock: ctx.breakLock ?? false }), () => `lock ${ctx.runId}`);
-  let locked = true;
+  await step('lock', 'taking the host lock', () => acquireLock(t, { runId: ctx.runId, controller: ctx.controller, pid: process.pid, startedAt: now().toISOString(), command: ctx.command }, { breakLock: ctx.breakLock ?? false }), (g) => `lock ${ctx.runId}${g.tookOver ? `; took over the lock of ${g.tookOver}` : ''}`);
+  locked = true;
+  let failure: Error | null = null;
   try {
     await journal(t, { run: ctx.runId, phase: 'start', command: ctx.command });
+    // the files must still be what the plan was made from (confirmed diffs), before anything is written
+    await step('plan-check', 'checking the files against the plan', () => checkPlanFresh(t, plan, encodingOf), () => 'the files are as planned');
     // ---- repo and key
     for (const s of plan.steps) {
       if (s.kind !== 'file' || (s.id !== 'repo' && s.id !== 'gpg-key')) continue;
@@ -207,6 +331,9 @@ export async function provisionHost(ctx: ProvisionContext): Promise<HostReport> 
       await journal(t, { run: ctx.runId, phase: 'yum' });
       await step('yum', yum.command, async () => {
         let tail = '';
+        // an interruption lets yum finish (killing it mid-transaction could break the rpm database)
+        const onAbort = () => ev.progress(`interrupted: stopping once yum finishes (${interruptName(signal)} again quits at once; yum keeps running on the host)`);
+        signal?.addEventListener('abort', onAbort, { once: true });
         const r = await t.exec(yum.command, {
           sudo: true,
           timeoutMs: 45 * 60_000,
@@ -222,7 +349,7 @@ export async function provisionHost(ctx: ProvisionContext): Promise<HostReport> 
             ev.log(s);
             tail = (tail + s).slice(-8000);
           },
-        });
+        }).finally(() => signal?.removeEventListener('abort', onAbort));
         const out = (tail || r.stdout.toString('utf8') + r.stderr.toString('utf8')).trim();
         const last = out.split('\n').slice(-15).join('\n');
         if (r.lost) throw new RemoteError(t.target, 'yum', 'the connection was lost during yum install xen; the transaction may have completed', 'run again: dom0up reads the installed packages and continues', 1, last);
@@ -232,11 +359,24 @@ export async function provisionHost(ctx: ProvisionContext): Promise<HostReport> 
       }, () => 'installed');
       // the packages edited grub.conf: read everything again and plan the rest exactly
       facts = await step('facts', 'reading the host again after the install', () => readHostFacts(t, 'facts after yum'), (f) => `kernels: ${f.boot.kernels.join(', ')}`);
+      phaseNow = 'plan after yum';
       plan = makePlan(facts, ctx.req, ctx.mode, ctx.target);
       report.planAfterInstall = plan;
       if (plan.refusals.length) throw new PreflightError(ctx.target, plan);
       if (plan.steps.some((s) => s.action === 'after-install')) {
         throw new RemoteError(t.target, 'after yum', 'Xen still looks uninstalled after yum install xen (no xen-hypervisor package or /boot/xen.gz)', 'check the yum output in the log');
+      }
+    }
+    // ---- no reboot follows (e.g. the run that stopped after the one-shot boot): the running Dom0
+    // is checked before the permanent default changes, exactly as after a reboot
+    const rebootPlanned = plan.steps.find((s) => s.kind === 'reboot');
+    if ((!rebootPlanned || rebootPlanned.action === 'skip') && facts.hypervisor.dom0) {
+      const vrep = await step('verify', 'checking the running Dom0 before changing the default', () => verifyWithRetry(t, { kernel: plan.desired.kernel, hypervisorArgs: plan.desired.hypervisorArgs, requested: requestedNames(plan) }, ctx.xlReadyMs ?? 60_000, ev.progress, signal), (r) => (r.ok ? 'all checks pass' : `${r.checks.filter((c) => !c.ok).length} check(s) fail`));
+      report.verify = vrep;
+      checkAbort('verify');
+      if (!vrep.ok) {
+        await journal(t, { run: ctx.runId, phase: 'end', outcome: 'verify-failed' });
+        return finish('verify-failed', 'the running Dom0 does not match what was asked, so grub.conf and the Xen settings were not changed: see the checks');
       }
     }
     // ---- sysconfig and xl.conf
@@ -250,6 +390,7 @@ export async function provisionHost(ctx: ProvisionContext): Promise<HostReport> 
     const reboot = plan.steps.find((s) => s.kind === 'reboot');
     const willReboot = reboot?.action === 'run' && !ctx.noReboot;
     const staged = willReboot && plan.staging !== null;
+    progress.staged = staged;
     if (willReboot && ctx.beforeReboot && !(await ctx.beforeReboot())) {
       skip('reboot', 'the rollout\'s failure budget is spent');
       // the packages may have moved the default to a kernel that never booted here: back to the running one
@@ -263,6 +404,7 @@ export async function provisionHost(ctx: ProvisionContext): Promise<HostReport> 
           note = `grub.conf's default is back on the running kernel (entry ${kg.index}; the packages had moved it)`;
         }
       }
+      await journal(t, { run: ctx.runId, phase: 'end', outcome: 'skipped' });
       return finish('skipped', `prepared (packages, repo and sysconfig) but not rebooted: the rollout's failure budget was spent; ${note}`);
     }
     if (grub && grub.after !== null) {
@@ -278,33 +420,40 @@ export async function provisionHost(ctx: ProvisionContext): Promise<HostReport> 
           if (check.findings.some((f) => f.severity === 'error')) throw new Error('internal: the written grub.conf has lint errors');
           return w;
         }, (w) => `written${w.backupPath ? `; previous version kept as ${w.backupPath}` : ''}`);
+        progress.grubWritten = true;
       }
       if (staged) {
         await step('one-shot', `booting entry ${plan.staging!.oneShotIndex} once (grub --batch savedefault --once)`, () => setOneShot(t, plan.staging!.oneShotIndex), (r) => `stage2 saved word 0x${r.word.toString(16)}`);
+        progress.oneShot = true;
       }
     }
     // ---- reboot
     if (!reboot || reboot.action === 'skip') {
       skip('reboot', reboot?.reason ?? 'no reboot needed');
-      return finish('verified', 'files updated; no reboot needed');
+      await journal(t, { run: ctx.runId, phase: 'done' });
+      return finish('verified', report.verify ? 'verified: the running Dom0 matches; files updated, no reboot needed' : 'files updated; no reboot needed');
     }
     if (ctx.noReboot) {
       skip('reboot', '--no-reboot: the operator reboots');
+      await journal(t, { run: ctx.runId, phase: 'end', outcome: 'reboot-pending' });
       return finish('reboot-pending', `changes written; reboot the host, then run: dom0up verify ${ctx.target}${ctx.req.dom0Mem ? ` --dom0-mem ${ctx.req.dom0Mem}` : ''}`);
     }
     const oldBootId = facts.kernel.bootId;
     const oldRelease = facts.kernel.release;
     await journal(t, { run: ctx.runId, phase: 'reboot', bootId: oldBootId });
     const deadline = Date.now() + (ctx.rebootDeadlineMs ?? 15 * 60_000);
-    const rb = await step('reboot', 'rebooting', () => rebootAndWait({ transport: t, reconnect: ctx.reconnect, bootId: oldBootId, deadline, onProgress: ev.progress }), (r) => `back after ${(r.totalMs / 1000).toFixed(1)} s with boot_id ${r.newBootId}`);
+    const advice = rebootAdvice(ctx.target, plan, grub ?? null, staged);
+    const rb = await step('reboot', 'rebooting', () => rebootAndWait({ transport: t, reconnect: ctx.reconnect, bootId: oldBootId, deadline, onProgress: ev.progress, advice, onCommandSent: () => (progress.rebootSent = true), ...(signal ? { signal } : {}) }), (r) => `back after ${(r.totalMs / 1000).toFixed(1)} s with boot_id ${r.newBootId}`);
     t = rb.transport;
     used.push(t);
     report.reboot = { oldBootId, newBootId: rb.newBootId, totalMs: rb.totalMs, detectMs: rb.detectMs, attempts: rb.attempts };
     // ---- verify
-    const rep = await step('verify', 'verifying the Dom0', () => verifyWithRetry(t, { kernel: plan.desired.kernel, hypervisorArgs: plan.desired.hypervisorArgs, requested: requestedNames(plan) }, Math.min(ctx.xlReadyMs ?? 120_000, Math.max(5000, deadline - Date.now())), ev.progress), (r) => (r.ok ? 'all checks pass' : `${r.checks.filter((c) => !c.ok).length} check(s) fail`));
+    const rep = await step('verify', 'verifying the Dom0', () => verifyWithRetry(t, { kernel: plan.desired.kernel, hypervisorArgs: plan.desired.hypervisorArgs, requested: requestedNames(plan) }, Math.min(ctx.xlReadyMs ?? 120_000, Math.max(5000, deadline - Date.now())), ev.progress, signal), (r) => (r.ok ? 'all checks pass' : `${r.checks.filter((c) => !c.ok).length} check(s) fail`));
     report.verify = rep;
     await journal(t, { run: ctx.runId, phase: 'verified', ok: rep.ok, bootId: rb.newBootId, kernel: rep.kernel });
+    checkAbort('commit');
     if (!rep.ok) {
+      await journal(t, { run: ctx.runId, phase: 'end', outcome: rep.notXen && rep.kernel === oldRelease ? 'xen-boot-failed' : 'verify-failed' });
       if (rep.notXen && rep.kernel === oldRelease) {
         return finish('xen-boot-failed', `the Xen boot failed: the host came back on ${oldRelease} without Xen (Xen or Dom0 did not start and the machine rebooted into the previous default). grub.conf keeps the Xen entry ${plan.staging ? `${plan.staging.oneShotIndex} but the default stays entry ${plan.staging.knownGoodIndex} "${plan.staging.knownGoodTitle}"` : ''}; read the console log (xl dmesg needs Xen), fix the options, run again — or dom0up rollback ${ctx.target}`);
       }
@@ -321,10 +470,65 @@ export async function provisionHost(ctx: ProvisionContext): Promise<HostReport> 
     }
     await journal(t, { run: ctx.runId, phase: 'done' });
     return finish('verified', 'verified: the host runs Xen with the requested Dom0');
+  } catch (e) {
+    failure = e as Error;
+    throw e;
   } finally {
     if (locked) {
-      await releaseLock(t, ctx.runId);
       locked = false;
+      await unlock(failure);
+    }
+    // the caller closes the transport it gave; one this run opened (after the reboot) is only
+    // reachable through the report, which a thrown error does not carry
+    if (failure && t !== ctx.transport) await t.close().catch(() => undefined);
+  }
+
+  /**
+   * Records a failure in the journal and releases the lock — over a new connection when this one
+   * is gone (dropped, the host rebooted). When the host does not answer, the lock stays: the next
+   * run from this machine takes it over (its process is gone), from elsewhere --break-lock.
+   */
+  async function unlock(err: Error | null): Promise<void> {
+    const entry = err ? { run: ctx.runId, phase: 'failed', at: err instanceof RemoteError ? err.phase : phaseNow, error: err.message.slice(0, 300), ...(report.backups.length ? { backups: report.backups } : {}) } : null;
+    if (entry) await journal(t, entry);
+    let res = await releaseLock(t, ctx.runId);
+    if (res === 'failed') {
+      let conn: Transport | null = null;
+      let timer: NodeJS.Timeout | undefined;
+      try {
+        const pending = ctx.reconnect();
+        conn = await Promise.race([pending, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('timeout')), 20_000)))]).catch((e: unknown) => {
+          // a connection that completes after the timeout is closed at once
+          void pending.then((late) => late.close().catch(() => undefined), () => undefined);
+          throw e;
+        });
+        used.push(conn);
+        if (entry) await journal(conn, entry);
+        res = await releaseLock(conn, ctx.runId);
+      } catch {
+        /* the host does not answer */
+      } finally {
+        clearTimeout(timer);
+        await conn?.close().catch(() => undefined);
+      }
+    }
+    if (res === 'failed') {
+      ev.phase('unlock', 'releasing the host lock');
+      ev.done('unlock', 'fail', `could not release ${LOCK_PATH} (the host does not answer); the next dom0up run from this machine takes it over, from elsewhere use --break-lock once this run is gone`);
     }
   }
+}
+
+/** What to do when the host does not come back from the reboot. */
+function rebootAdvice(target: string, plan: Plan, grub: FileStep | null, staged: boolean): string {
+  const st = plan.staging;
+  if (staged && st) {
+    return `use the console: the Xen entry ${st.oneShotIndex} was booted once, so a reset boots entry ${st.knownGoodIndex} "${st.knownGoodTitle}" (the permanent default) again; once the host answers, run dom0up again, or dom0up rollback ${target} to restore the files from before this run`;
+  }
+  let old = '';
+  if (grub?.before) {
+    const e = parseGrubConf(grub.before).bootEntry;
+    if (e) old = ` "${e.title.trimEnd()}"`;
+  }
+  return `use the console: GRUB now boots the Xen entry by default (fallback= only helps when GRUB cannot load it): choose the previous entry${old} in the GRUB menu, then dom0up rollback ${target} restores the files from before this run`;
 }

@@ -40,6 +40,8 @@ export function buildWriteScript(w: RemoteWrite): string {
     'd=$(dirname "$f"); b=$(basename "$f")',
     'if [ -e "$f" ]; then cur=$(sha256sum < "$f" | cut -d" " -f1); else cur=absent; fi',
     `if [ "$exp" != any ] && [ "$cur" != "$exp" ]; then echo "dom0up: changed: $cur" >&2; exit ${EXIT_CHANGED}; fi`,
+    // temp files of a write that was cut off (power cut, kill -9) are older than any live write (60 s timeout)
+    'find "$d" -maxdepth 1 -name ".$b.dom0up.??????" -type f -mmin +2 -exec rm -f {} + 2>/dev/null',
     'tmp=$(mktemp "$d/.$b.dom0up.XXXXXX") || exit 66',
     "trap 'rm -f \"$tmp\"' EXIT HUP INT TERM",
     `cat > "$tmp" || exit ${EXIT_WRITE_FAILED}`,
@@ -58,7 +60,7 @@ export function buildWriteScript(w: RemoteWrite): string {
     'trap - EXIT HUP INT TERM',
     'sync',
     'echo "backup=$bk"',
-    `if [ -n "$bk" ]; then ls -1d "$f".dom0up-[0-9]* 2>/dev/null | sort | head -n -${keep} | while read -r old; do rm -f "$old" && echo "pruned=$old"; done; fi`,
+    `if [ -n "$bk" ]; then ls -1d "$f".dom0up-[0-9]* 2>/dev/null | sort -V | head -n -${keep} | while read -r old; do rm -f "$old" && echo "pruned=$old"; done; fi`,
   ].join('\n');
 }
 
@@ -76,11 +78,16 @@ export async function writeRemoteFile(t: Transport, w: RemoteWrite, phase: strin
   if (r.code === EXIT_CHANGED) {
     throw new RemoteError(t.target, phase, `${w.path} changed since it was read (by hand or by a package); nothing was written`, 'run again to see the new plan');
   }
-  if (r.code === EXIT_WRITE_FAILED || r.code === EXIT_SHORT_WRITE) {
-    const enospc = /No space left on device/i.test(err);
-    throw new RemoteError(t.target, phase, `${enospc ? 'ENOSPC: no space left on the file system of' : 'could not write the new version of'} ${w.path}; the old file is untouched`, enospc ? `free space in ${w.path.slice(0, w.path.lastIndexOf('/')) || '/'} (df -h) and run again` : undefined, 1, err || undefined);
+  // every failure before the rename (temp file, content, owner, backup) leaves the old file as it was
+  const beforeRename = r.code !== null && r.code >= 66 && r.code <= 71;
+  const dir = w.path.slice(0, w.path.lastIndexOf('/')) || '/';
+  if (r.code !== 0 && /No space left on device|Disk quota exceeded/i.test(err)) {
+    throw new RemoteError(t.target, phase, `ENOSPC: no space left on the file system of ${dir} while writing ${w.path}${beforeRename ? '; the old file is untouched' : ''}`, `free space in ${dir} (df -h ${dir}; package-cleanup --oldkernels for /boot) and run again`, 1, err || undefined);
   }
-  if (r.code !== 0) throw new RemoteError(t.target, phase, `writing ${w.path} failed (exit ${r.code})`, undefined, 1, err || undefined);
+  if (r.code === EXIT_WRITE_FAILED || r.code === EXIT_SHORT_WRITE) {
+    throw new RemoteError(t.target, phase, `could not write the new version of ${w.path}; the old file is untouched`, undefined, 1, err || undefined);
+  }
+  if (r.code !== 0) throw new RemoteError(t.target, phase, `writing ${w.path} failed (exit ${r.code})${beforeRename ? '; the old file is untouched' : ''}`, undefined, 1, err || undefined);
   const out = r.stdout.toString('utf8');
   const backup = /^backup=(.*)$/m.exec(out)?.[1] ?? '';
   return { backupPath: backup || null, pruned: [...out.matchAll(/^pruned=(.*)$/gm)].map((m) => m[1] as string) };
