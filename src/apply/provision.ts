@@ -230,7 +230,7 @@ async function provisionSteps(ctx: ProvisionContext): Promise<HostReport> {
   // where the run is, for interruptions, failures and the journal
   let phaseNow = 'facts';
   let locked = false;
-  const progress = { grubWritten: false, oneShot: false, rebootSent: false, staged: true };
+  const progress = { grubWritten: false, oneShot: false, rebootSent: false, staged: true, installed: false };
   /** What the host looks like when the run stops now. */
   const stateNote = (): string => {
     if (!locked) return 'nothing was changed';
@@ -242,11 +242,27 @@ async function provisionSteps(ctx: ProvisionContext): Promise<HostReport> {
     }
     if (progress.oneShot) return `grub.conf has the Xen entry and the host boots it once at its next reboot (the permanent default is unchanged); run again to reboot, verify and commit${back}`;
     if (progress.grubWritten) return `grub.conf has the Xen entry, the permanent default is unchanged; run again to continue${back}`;
+    if (progress.installed) return `Xen is installed; grub.conf's default stays on the kernel the host runs; run again to continue${back}`;
     return `grub.conf was not changed; run again to continue${back}`;
   };
   const interrupted = (phase: string, what: string): RemoteError => {
     const name = interruptName(signal);
     return new RemoteError(ctx.target, phase, `interrupted (${name}) ${what}: ${stateNote()}`, locked ? 'run dom0up again: it continues from what the host has now' : undefined, interruptExitCode(name));
+  };
+  /** After the install: the default back on the running kernel's entry if the packages moved it (returns what was done). */
+  const keepRunningDefault = async (): Promise<string | null> => {
+    const g = facts.grub;
+    if (g.text === null || g.realPath === null) return null;
+    const enc: BufferEncoding = g.encoding ?? 'utf8';
+    const current = parseGrubConf(g.text, { latin1: enc === 'latin1' });
+    if (current.findings.some((x) => x.severity === 'error')) return null;
+    const kg = pickKnownGood(current, facts).entry;
+    if (!kg || kg.index === null || current.bootIndex() === kg.index) return null;
+    const back = setDefaultEntry(current, kg.index);
+    const w = await writeRemoteFile(t, { path: g.realPath, content: Buffer.from(back.text, enc), expect: sha256(g.text, enc), mode: g.stat?.mode ?? 0o600, stamp: runStamp }, 'grub.conf (default kept on the running kernel)');
+    if (w.backupPath) report.backups.push(w.backupPath);
+    facts = await readHostFacts(t, 'facts after yum');
+    return `the packages made ${current.bootEntry?.title.trimEnd() ?? 'another entry'} the default; it stays on entry ${kg.index} "${kg.title.trimEnd()}" until the Xen entry is verified`;
   };
   const checkAbort = (phase: string) => {
     if (signal?.aborted) throw interrupted(phase, `before ${phase}`);
@@ -357,8 +373,21 @@ async function provisionSteps(ctx: ProvisionContext): Promise<HostReport> {
         if (r.code !== 0) throw new RemoteError(t.target, 'yum', `yum install xen failed (exit ${r.code}); grub.conf was not changed`, 'see the output above; check the repositories (dom0up facts HOST)', 1, last);
         return r;
       }, () => 'installed');
-      // the packages edited grub.conf: read everything again and plan the rest exactly
-      facts = await step('facts', 'reading the host again after the install', () => readHostFacts(t, 'facts after yum'), (f) => `kernels: ${f.boot.kernels.join(', ')}`);
+      // the packages edited grub.conf: new-kernel-pkg (UPDATEDEFAULT=yes) made the kernel it just
+      // installed the default, and it never booted here. Put the default back on the running kernel at
+      // once — also when the run is being interrupted — so a run that stops now leaves the host booting
+      // what it runs. Then read everything again and plan the rest exactly.
+      progress.installed = true;
+      phaseNow = 'facts after yum';
+      ev.phase('facts', 'reading the host again after the install');
+      facts = await readHostFacts(t, 'facts after yum');
+      ev.done('facts', 'ok', `kernels: ${facts.boot.kernels.join(', ')}`);
+      const kept = await keepRunningDefault();
+      if (kept) {
+        report.steps.push({ id: 'keep-default', status: 'done', detail: kept, durationMs: 0 });
+        ev.done('keep-default', 'ok', kept);
+      }
+      checkAbort('plan after yum');
       phaseNow = 'plan after yum';
       plan = makePlan(facts, ctx.req, ctx.mode, ctx.target);
       report.planAfterInstall = plan;
@@ -393,19 +422,7 @@ async function provisionSteps(ctx: ProvisionContext): Promise<HostReport> {
     progress.staged = staged;
     if (willReboot && ctx.beforeReboot && !(await ctx.beforeReboot())) {
       skip('reboot', 'the rollout\'s failure budget is spent');
-      // the packages may have moved the default to a kernel that never booted here: back to the running one
-      let note = 'grub.conf is unchanged';
-      if (grub && facts.grub.text !== null) {
-        const current = parseGrubConf(facts.grub.text, { latin1: encodingOf(grub) === 'latin1' });
-        const kg = pickKnownGood(current, facts).entry;
-        if (kg && kg.index !== null && current.bootIndex() !== kg.index) {
-          const back = setDefaultEntry(current, kg.index);
-          await step('grub', `keeping ${grub.path}'s default on the running kernel`, () => writeStep(grub, 'grub.conf write', back.text, grub.beforeSha256 ?? 'absent'), () => `default=${kg.index} "${kg.title.trimEnd()}"`);
-          note = `grub.conf's default is back on the running kernel (entry ${kg.index}; the packages had moved it)`;
-        }
-      }
-      await journal(t, { run: ctx.runId, phase: 'end', outcome: 'skipped' });
-      return finish('skipped', `prepared (packages, repo and sysconfig) but not rebooted: the rollout's failure budget was spent; ${note}`);
+      return finish('skipped', "prepared (packages, repo and sysconfig) but not rebooted: the rollout's failure budget was spent; grub.conf's default stays on the kernel the host runs");
     }
     if (grub && grub.after !== null) {
       const want = staged ? plan.staging!.intermediate : grub.after;

@@ -15,8 +15,9 @@ import { Board } from '../ui/board.js';
 import type { Ui } from '../ui/io.js';
 import { factsJson, renderChecks, renderFacts, renderPlan, reportJson } from '../ui/render-remote.js';
 import { renderFleetSummary } from '../ui/render-fleet.js';
-import { applyCli, controllerName, factsCli, newRunId, planCli, verifyCli, verifyExpectation, withAsk } from './remote.js';
+import { applyCli, askYesNo, controllerName, factsCli, newRunId, planCli, verifyCli, verifyExpectation, withAsk } from './remote.js';
 import { EXIT } from '../cli.js';
+import { interruptExitCode, interruptName, processInterruptSignal } from '../apply/interrupt.js';
 import { userFacing } from '../errors.js';
 
 export type FleetCommand = 'facts' | 'plan' | 'apply' | 'tune' | 'verify';
@@ -123,11 +124,7 @@ export async function fleetCli(ui: Ui, o: FleetCliOptions): Promise<number> {
             }
             if (o.yes) return true;
             if (!ui.interactive) throw new UserError(`${pending.length} host(s) would change and there is no terminal to ask`, 'review `dom0up plan`, then run again with --yes');
-            const { createInterface } = await import('node:readline/promises');
-            const rl = createInterface({ input: ui.streams.stdin as NodeJS.ReadableStream, output: ui.streams.stderr as NodeJS.WritableStream });
-            const a = await rl.question(`Apply to ${pending.length} host(s)? [y/N] `);
-            rl.close();
-            return /^y(es)?$/i.test(a.trim());
+            return askYesNo(ui, `Apply to ${pending.length} host(s)? [y/N] `);
           },
         });
       } finally {
@@ -140,6 +137,8 @@ export async function fleetCli(ui: Ui, o: FleetCliOptions): Promise<number> {
           summary: summarize(results),
         });
       } else ui.print(renderFleetSummary(results, ui.out));
+      const sig = processInterruptSignal();
+      if (sig?.aborted) return interruptExitCode(interruptName(sig));
       return notOk(results);
     }
   }

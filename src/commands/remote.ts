@@ -107,10 +107,21 @@ async function confirmPlan(ui: Ui, plan: Plan, yes: boolean, json: boolean): Pro
   if (!ui.interactive) {
     throw new UserError(`${plan.target}: changes need confirmation and there is no terminal to ask`, 'review `dom0up plan`, then run again with --yes');
   }
+  return askYesNo(ui, `Apply these changes to ${plan.target}? [y/N] `);
+}
+
+/** A y/N question on the terminal; Ctrl-C or end of input answers no. */
+export async function askYesNo(ui: Ui, question: string): Promise<boolean> {
   const rl = createInterface({ input: ui.streams.stdin as NodeJS.ReadableStream, output: ui.streams.stderr as NodeJS.WritableStream });
+  const ac = new AbortController();
+  rl.on('SIGINT', () => ac.abort());
+  rl.on('close', () => ac.abort());
   try {
-    const a = await rl.question(`Apply these changes to ${plan.target}? [y/N] `);
+    const a = await rl.question(question, { signal: ac.signal });
     return /^y(es)?$/i.test(a.trim());
+  } catch {
+    ui.note('');
+    return false;
   } finally {
     rl.close();
   }
@@ -147,6 +158,9 @@ export async function applyOne(ui: Ui, o: ApplyCliOptions, progress: { spinner: 
       controller: controllerName(),
       command: `dom0up ${o.mode} ${o.host}`,
     });
+  } catch (e) {
+    await transport.close().catch(() => undefined);
+    throw e;
   } finally {
     events.stop();
   }

@@ -17,7 +17,8 @@ import { unifiedDiff } from '../plan/unified-diff.js';
 import { XEN_KERNEL_SYSCONFIG_PATH, XL_CONF_PATH } from '../repo/index.js';
 import type { Ui } from '../ui/io.js';
 import { EXIT } from '../cli.js';
-import { withAsk, type RemoteCommon } from './remote.js';
+import { askYesNo, controllerName, newRunId, withAsk, type RemoteCommon } from './remote.js';
+import { acquireLock, releaseLock } from '../apply/lock.js';
 import { colorDiff } from '../ui/render-grub.js';
 
 export interface Backup {
@@ -115,17 +116,19 @@ export async function rollbackCli(ui: Ui, o: RollbackOptions): Promise<number> {
     }
     if (changes.length && !o.yes) {
       if (!ui.interactive) throw new UserError(`${t.target}: rollback needs confirmation and there is no terminal to ask`, 'run again with --yes');
-      const { createInterface } = await import('node:readline/promises');
-      const rl = createInterface({ input: ui.streams.stdin as NodeJS.ReadableStream, output: ui.streams.stderr as NodeJS.WritableStream });
-      const a = await rl.question(`Restore these files on ${t.target}? [y/N] `);
-      rl.close();
-      if (!/^y(es)?$/i.test(a.trim())) return EXIT.ok;
+      if (!(await askYesNo(ui, `Restore these files on ${t.target}? [y/N] `))) return EXIT.ok;
     }
     const stamp = backupStamp(new Date());
     const restored: { file: string; from: string; backup: string | null }[] = [];
-    for (const c of changes) {
-      const w = await writeRemoteFile(t, { path: c.b.file, content: c.content, expect: c.current ? sha256Hex(c.current) : 'absent', mode: 0o600, stamp }, 'rollback write');
-      restored.push({ file: c.b.file, from: c.b.path, backup: w.backupPath });
+    const runId = newRunId();
+    if (changes.length) await acquireLock(t, { runId, controller: controllerName(), pid: process.pid, startedAt: new Date().toISOString(), command: `dom0up rollback ${o.host}` }, { phase: 'rollback lock' });
+    try {
+      for (const c of changes) {
+        const w = await writeRemoteFile(t, { path: c.b.file, content: c.content, expect: c.current ? sha256Hex(c.current) : 'absent', mode: 0o600, stamp }, 'rollback write');
+        restored.push({ file: c.b.file, from: c.b.path, backup: w.backupPath });
+      }
+    } finally {
+      if (changes.length) await releaseLock(t, runId);
     }
     // a pending one-shot boot of the Xen entry would undo the rollback at the next boot: clear it
     let clearedOnce = false;

@@ -11,6 +11,7 @@ import type { OpenHost } from '../remote/connect.js';
 import type { Transport } from '../transport/index.js';
 import { UserError, userFacing } from '../errors.js';
 import { RebootGate, Slots } from './pool.js';
+import { processInterruptSignal } from '../apply/interrupt.js';
 import type { Target } from './targets.js';
 
 export interface HostResult {
@@ -129,9 +130,10 @@ export async function rolloutFleet(targets: Target[], o: RolloutOptions): Promis
         await slots.acquire();
         let holding = true;
         const started = Date.now();
-        if (gate.spent) {
+        if (gate.spent || processInterruptSignal()?.aborted) {
           slots.release();
-          return { ...r, outcome: 'skipped', ok: false, message: 'skipped: the failure budget was spent before this host started; nothing was changed', durationMs: 0 };
+          const why = gate.spent ? 'the failure budget was spent' : 'the run was interrupted';
+          return { ...r, outcome: 'skipped', ok: false, message: `skipped: ${why} before this host started; nothing was changed`, durationMs: 0 };
         }
         const runId = o.runId(r.target);
         const events = await o.events(r.target, r.display, runId).catch(() => ({ ...silentEvents, logPath: '', stop() {} }));

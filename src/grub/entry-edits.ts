@@ -6,7 +6,7 @@
  */
 import { parseGrubConf, type GrubConf } from './parse-grub-conf.js';
 import { GrubEditError } from './errors.js';
-import { globalInsertionPoint, renumberFallback, setDefault } from './global-edits.js';
+import { globalInsertionPoint, renumberFallback, setDefault, setFallback } from './global-edits.js';
 import { skipTo } from './commands.js';
 import { applyTextEdits, replaceInView, type TextEdit } from './text-edit.js';
 
@@ -27,6 +27,12 @@ export function setDefaultEntry(conf: GrubConf, index: number): GrubConf {
   const after = reparse(conf, setDefault(conf, index, conf.eol));
   if (after.bootIndex() !== index) throw new Error(`internal: default ${index} not effective`);
   return after;
+}
+
+/** Writes `fallback` to these entries (a new line before the first title when there is none). */
+export function setFallbackEntries(conf: GrubConf, entries: readonly number[]): GrubConf {
+  for (const n of entries) entryOrThrow(conf, n);
+  return reparse(conf, setFallback(conf, [...entries], conf.eol));
 }
 
 /** Ensures a global `default` line exists (RHEL 6's one-shot boot needs one), keeping what GRUB boots. */

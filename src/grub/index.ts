@@ -14,4 +14,4 @@ export { applyTextEdits } from './text-edit.js';
 export type { TextEdit } from './text-edit.js';
 export { grubView } from './grub-view.js';
 export type { GrubView, GrubViewEntry } from './grub-view.js';
-export { setDefaultEntry, ensureDefaultLine, insertEntryCopy, removeEntry } from './entry-edits.js';
+export { setDefaultEntry, setFallbackEntries, ensureDefaultLine, insertEntryCopy, removeEntry } from './entry-edits.js';

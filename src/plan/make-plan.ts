@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import {
   dirnameWithSlash,
   insertEntryCopy,
+  setFallbackEntries,
   parseGrubConf,
   removeEntry,
   setDefaultEntry,
@@ -291,10 +292,19 @@ export function makePlan(f: HostFacts, req: ProvisionRequest, mode: PlanMode, ta
         // new-kernel-pkg writes the entry before dracut builds the initramfs (%post vs %posttrans): use the file /boot has
         initrdFor: (v: string, kernelPath: string) => (f.boot.initramfs.includes(v) ? `${dirnameWithSlash(kernelPath)}initramfs-${v}.img` : undefined),
         ...(req.title !== undefined ? { title: req.title } : {}),
-        ...(once ? {} : { fallback: 'previous-default' as const }),
       };
       try {
-        const r = toXenEntry(withoutRescueEntries(original), xopts);
+        const base = withoutRescueEntries(original);
+        let r = toXenEntry(base, xopts);
+        const kgBase = pickKnownGood(base, f).entry;
+        if (!once && kgBase && kgBase.index !== null) {
+          // --no-once: the default switches now; GRUB falls back to the entry the host runs now when it cannot load the Xen entry
+          const kg = mapKnownGood(r, kgBase.index);
+          if (!kg.changed && kg.index !== r.entryIndex && !r.after.effectiveFallback.includes(kg.index)) {
+            const after = setFallbackEntries(r.after, [kg.index]);
+            r = { ...r, after, changed: after.text !== base.text || r.changed };
+          }
+        }
         desired = { kernel: r.kernelVersion, hypervisorArgs: r.hypervisorArgs, changes: r.action === 'updated' || r.action === 'unchanged' ? hyp.changes : desired.changes, usesDefaults: hyp.usesDefaults };
         argsForChecks = r.hypervisorArgs;
         grubStep = fileStep('grub', grubPath, f.grub.text, r.after.text,

@@ -85,7 +85,7 @@ describeTestbed('fleet rollout', () => {
     expect(g.entries.some((e) => e.kind === 'xen')).toBe(false);
     expect(g.bootEntry!.version).toBe('2.6.32-754.el6.x86_64');
     expect((await bootLog(d)).at(-1)!.hypervisor).toBe('none');
-    expect(byName[d.name].message).toMatch(/default is back on the running kernel/);
+    expect(byName[d.name].message).toMatch(/default stays on the kernel the host runs/);
     // the human summary names both
     const human = await cli(fleet(), ['verify', '-i', inv, '--limit', 'rack2']);
     expect(human.exit).toBe(2);
