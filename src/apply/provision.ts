@@ -37,6 +37,8 @@ export interface ProvisionContext {
   transport: Transport;
   /** Reconnects after the reboot; must pin the host key seen before. */
   reconnect: () => Promise<Transport>;
+  /** Cheap TCP check that sshd accepts again (see remote/connect.ts). */
+  probe?: () => Promise<boolean>;
   req: ProvisionRequest;
   mode: PlanMode;
   /** Asked when something would change; false cancels. */
@@ -460,7 +462,7 @@ async function provisionSteps(ctx: ProvisionContext): Promise<HostReport> {
     await journal(t, { run: ctx.runId, phase: 'reboot', bootId: oldBootId });
     const deadline = Date.now() + (ctx.rebootDeadlineMs ?? 15 * 60_000);
     const advice = rebootAdvice(ctx.target, plan, grub ?? null, staged);
-    const rb = await step('reboot', 'rebooting', () => rebootAndWait({ transport: t, reconnect: ctx.reconnect, bootId: oldBootId, deadline, onProgress: ev.progress, advice, onCommandSent: () => (progress.rebootSent = true), ...(signal ? { signal } : {}) }), (r) => `back after ${(r.totalMs / 1000).toFixed(1)} s with boot_id ${r.newBootId}`);
+    const rb = await step('reboot', 'rebooting', () => rebootAndWait({ transport: t, reconnect: ctx.reconnect, ...(ctx.probe ? { probe: ctx.probe } : {}), bootId: oldBootId, deadline, onProgress: ev.progress, advice, onCommandSent: () => (progress.rebootSent = true), ...(signal ? { signal } : {}) }), (r) => `back after ${(r.totalMs / 1000).toFixed(1)} s with boot_id ${r.newBootId}`);
     t = rb.transport;
     used.push(t);
     report.reboot = { oldBootId, newBootId: rb.newBootId, totalMs: rb.totalMs, detectMs: rb.detectMs, attempts: rb.attempts };

@@ -10,6 +10,8 @@ export interface RebootOptions {
   transport: Transport;
   /** Opens a new connection; must verify the host key equals the one seen before (pinned). */
   reconnect: () => Promise<Transport>;
+  /** Cheap check that sshd accepts connections (polled every 100 ms before a full SSH reconnect). */
+  probe?: () => Promise<boolean>;
   bootId: string;
   /** Absolute deadline (Date.now() based). */
   deadline: number;
@@ -53,7 +55,7 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   });
 }
 
-export const REBOOT_COMMAND = "nohup sh -c 'sleep 1; /sbin/shutdown -r now' >/dev/null 2>&1 </dev/null &";
+export const REBOOT_COMMAND = "nohup sh -c 'sleep 0.5; /sbin/shutdown -r now' >/dev/null 2>&1 </dev/null &";
 /**
  * The reboot command leaves this marker (in the boot that is going down) before it starts the
  * shutdown. A reconnect that finds the old boot_id and no marker knows the command never ran
@@ -121,6 +123,19 @@ export async function rebootAndWait(o: RebootOptions): Promise<RebootResult> {
     if (left() <= 0) {
       throw new RemoteError(target, 'reboot (waiting for the host)', `the host did not come back within the deadline (${Math.round((Date.now() - t0) / 1000)} s after the reboot command; last error: ${lastError || 'none'})`,
         o.advice ?? 'use the console: the one-shot boot falls back to the previous default on the next reboot; `dom0up rollback HOST` restores the previous grub.conf once it answers');
+    }
+    if (o.probe) {
+      // poll the port cheaply; a full SSH connect only once sshd accepts (keeps detection well under a second)
+      let up = false;
+      while (!up && left() > 0) {
+        checkAbort();
+        up = await o.probe();
+        if (!up) {
+          o.onProgress?.(`host down (${Math.round((Date.now() - t0) / 1000)} s)`);
+          await sleep(100, signal);
+        }
+      }
+      if (!up) continue;
     }
     attempts++;
     let conn: Transport;

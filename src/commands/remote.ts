@@ -139,7 +139,7 @@ export interface ApplyCliOptions extends RemoteCommon {
 /** apply and tune for one host; returns the report (the caller renders it). */
 export async function applyOne(ui: Ui, o: ApplyCliOptions, progress: { spinner: boolean; prefixHost: boolean }, confirm?: (plan: Plan) => Promise<boolean>): Promise<HostReport & { logPath: string }> {
   const runId = newRunId();
-  const { transport, reconnect } = await openHost(o.host, withAsk(ui, o.ssh));
+  const { transport, reconnect, probe } = await openHost(o.host, withAsk(ui, o.ssh));
   const events = await createProgress(ui, transport.target, runId, progress);
   let report: HostReport;
   try {
@@ -147,6 +147,7 @@ export async function applyOne(ui: Ui, o: ApplyCliOptions, progress: { spinner: 
       target: transport.target,
       transport,
       reconnect,
+      ...(probe ? { probe } : {}),
       req: o.req,
       mode: o.mode,
       confirm: confirm ?? ((plan) => confirmPlan(ui, plan, o.yes, o.json)),

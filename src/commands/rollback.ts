@@ -75,7 +75,7 @@ async function listBackups(t: Transport, files: string[]): Promise<Backup[]> {
 }
 
 export async function rollbackCli(ui: Ui, o: RollbackOptions): Promise<number> {
-  const { transport: first, reconnect } = await openHost(o.host, withAsk(ui, o.ssh));
+  const { transport: first, reconnect, probe } = await openHost(o.host, withAsk(ui, o.ssh));
   let t: Transport = first;
   try {
     const facts = await readHostFacts(t, 'rollback');
@@ -138,7 +138,7 @@ export async function rollbackCli(ui: Ui, o: RollbackOptions): Promise<number> {
     }
     let reboot: { kernel: string; xen: boolean; bootId: string } | null = null;
     if (o.reboot) {
-      const rb = await rebootAndWait({ transport: t, reconnect, bootId: facts.kernel.bootId, deadline: Date.now() + 15 * 60_000, onProgress: (s) => ui.note(s) });
+      const rb = await rebootAndWait({ transport: t, reconnect, ...(probe ? { probe } : {}), bootId: facts.kernel.bootId, deadline: Date.now() + 15 * 60_000, onProgress: (s) => ui.note(s) });
       t = rb.transport;
       const after = await readHostFacts(t, 'rollback (after reboot)');
       reboot = { kernel: after.kernel.release, xen: after.hypervisor.dom0, bootId: after.kernel.bootId };

@@ -144,6 +144,7 @@ export async function rolloutFleet(targets: Target[], o: RolloutOptions): Promis
             target: r.display,
             transport: conn.transport,
             reconnect: conn.reconnect,
+            ...(conn.probe ? { probe: conn.probe } : {}),
             req: r.target.req,
             mode: o.mode,
             confirm: async (plan) => {
@@ -160,12 +161,9 @@ export async function rolloutFleet(targets: Target[], o: RolloutOptions): Promis
             beforeReboot: async () => {
               slots.release();
               holding = false;
+              // reboot and verification are waits, not controller work: they do not hold a fork slot
               const ok = await gate.enter();
-              if (ok) {
-                admitted = true;
-                await slots.acquire();
-                holding = true;
-              }
+              if (ok) admitted = true;
               return ok;
             },
           });

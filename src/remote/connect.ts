@@ -20,6 +20,26 @@ export interface SshCliOptions {
 export interface OpenHost {
   transport: SshTransport;
   reconnect: () => Promise<Transport>;
+  /** Does the host's sshd accept TCP connections? (cheap; absent behind a jump host) */
+  probe?: () => Promise<boolean>;
+}
+
+/** A TCP connect that succeeds within `timeoutMs`: the cheap way to see sshd come back after a reboot. */
+export function tcpProbe(host: string, port: number, timeoutMs = 300): () => Promise<boolean> {
+  return () =>
+    new Promise((resolve) => {
+      import('node:net').then(({ connect }) => {
+        const sock = connect({ host, port });
+        const done = (ok: boolean) => {
+          sock.removeAllListeners();
+          sock.destroy();
+          resolve(ok);
+        };
+        sock.setTimeout(timeoutMs, () => done(false));
+        sock.once('connect', () => done(true));
+        sock.once('error', () => done(false));
+      }, () => resolve(false));
+    });
 }
 
 export function sshOptions(target: string, o: SshCliOptions): SshConnectOptions {
@@ -43,5 +63,6 @@ export async function openHost(target: string, o: SshCliOptions): Promise<OpenHo
   const pinned = transport.hostKey;
   const reconnect = () =>
     connectSsh({ ...base, acceptNewHostKey: false, pinnedHostKey: pinned, readyTimeoutMs: Math.min(base.readyTimeoutMs ?? 5000, 5000) });
-  return { transport, reconnect };
+  const addr = transport.directAddress;
+  return { transport, reconnect, ...(addr ? { probe: tcpProbe(addr.host, addr.port) } : {}) };
 }

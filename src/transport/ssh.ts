@@ -154,6 +154,8 @@ function pickAgent(opts: SshConnectOptions, cfg: SshHostConfig | undefined, env:
   return env.SSH_AUTH_SOCK || undefined;
 }
 
+const configCache = new Map<string, Promise<SshHostConfig>>();
+
 async function resolveHop(dest: Destination, opts: SshConnectOptions, isFinal: boolean, env: NodeJS.ProcessEnv): Promise<{ spec: HopSpec; cfg?: SshHostConfig }> {
   const home = opts.homeDir ?? homedir();
   const user = isFinal ? (opts.user ?? dest.user) : dest.user;
@@ -161,15 +163,16 @@ async function resolveHop(dest: Destination, opts: SshConnectOptions, isFinal: b
   const cliIds = isFinal ? (opts.identityFiles ?? []) : [];
   let cfg: SshHostConfig | undefined;
   if (opts.useSshConfig !== false) {
-    cfg = await resolveSshConfig(dest.host, {
-      configFile: opts.configFile,
-      user,
-      port,
-      identityFiles: cliIds,
-      sshBinary: opts.sshBinary,
-      homeDir: opts.homeDir,
-      env,
-    });
+    const args = { configFile: opts.configFile, user, port, identityFiles: cliIds, sshBinary: opts.sshBinary, homeDir: opts.homeDir, env };
+    // ssh_config does not change during a run: reconnects (e.g. while a host reboots) reuse the answer
+    const key = JSON.stringify([dest.host, opts.configFile, user, port, cliIds, opts.sshBinary, opts.homeDir, env.HOME, env.USER]);
+    let pending = configCache.get(key);
+    if (!pending) {
+      pending = resolveSshConfig(dest.host, args);
+      configCache.set(key, pending);
+      pending.catch(() => configCache.delete(key));
+    }
+    cfg = await pending;
   }
   const finalUser = user ?? cfg?.user ?? localUser();
   const finalPort = port ?? cfg?.port ?? 22;
@@ -536,6 +539,8 @@ export class SshTransport implements Transport {
   readonly negotiated: NegotiatedAlgorithms | undefined;
   /** Login user. */
   readonly user: string;
+  /** Where the target's sshd listens, when it is reached directly (no jump host): for cheap TCP probes. */
+  readonly directAddress: { host: string; port: number } | undefined;
   roundTrips = 0;
 
   private readonly client: SshClient;
@@ -556,6 +561,7 @@ export class SshTransport implements Transport {
     this.jumpClients = jumpClients;
     this.target = spec.display;
     this.user = spec.user;
+    this.directAddress = jumpClients.length === 0 ? { host: spec.hostname, port: spec.port } : undefined;
     this.hostKeySha256 = fingerprintSha256(conn.hostKey);
     this.hostKey = formatPublicKey(conn.hostKey);
     this.serverVersion = conn.serverVersion;

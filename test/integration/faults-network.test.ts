@@ -78,8 +78,8 @@ describeTestbed('faults: the connection drops', () => {
           if (id === 'grub') void dropConnections(h);
         },
         done: (id) => {
-          // after yum: the grub.conf the write starts from
-          if (id === 'facts') void readHostFile(h, GRUB).then((t) => (old = t));
+          // after yum (and after the default was put back on the running kernel): the grub.conf the write starts from
+          if (id === 'facts' || id === 'keep-default') void readHostFile(h, GRUB).then((t) => (old = t));
         },
       },
     });
