@@ -32,12 +32,23 @@ export function lines(s: string): string[] {
   return out;
 }
 
-/** `KEY=value` lines into a map (first `=` splits). */
+/** `KEY=value` lines into a map (first `=` splits; the last value of a key wins). */
 export function keyValues(s: string): Map<string, string> {
-  const m = new Map<string, string>();
+  return keyValueLines(s).kv;
+}
+
+/** `KEY=value` lines; the keys in `listKeys` may repeat and are collected in order. */
+export function keyValueLines(s: string, listKeys: readonly string[] = []): { kv: Map<string, string>; lists: Map<string, string[]> } {
+  const kv = new Map<string, string>();
+  const lists = new Map<string, string[]>(listKeys.map((k) => [k, []]));
   for (const l of lines(s)) {
     const i = l.indexOf('=');
-    if (i > 0) m.set(l.slice(0, i), l.slice(i + 1));
+    if (i <= 0) continue;
+    const k = l.slice(0, i);
+    const v = l.slice(i + 1);
+    const list = lists.get(k);
+    if (list) list.push(v);
+    else kv.set(k, v);
   }
-  return m;
+  return { kv, lists };
 }

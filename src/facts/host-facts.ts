@@ -3,7 +3,7 @@
  * Commands only read; they run as root (grub.conf is mode 600 on CentOS 6).
  */
 import { decodeText } from '../io/decode-text.js';
-import { fact, fromBase64, keyValues, lines } from './fact.js';
+import { fact, fromBase64, keyValueLines, keyValues, lines } from './fact.js';
 
 // ---------------------------------------------------------------- OS release, kernel, arch
 export interface OsRelease {
@@ -104,16 +104,8 @@ export const grubConfigFact = fact(
     'if [ -n "$r" ] && [ -f "$r" ]; then echo "real=$r"; echo "stat=$(stat -c "%a %u %g %s %h" "$r")"; echo "context=$(stat -c %C "$r" 2>/dev/null)"; echo "content=$(base64 < "$r" | tr -d "\\n")"; fi',
   ].join('\n'),
   (o): GrubConfigFact => {
-    const links: string[] = [];
-    const kv = new Map<string, string>();
-    for (const l of lines(o.stdout)) {
-      const i = l.indexOf('=');
-      if (i < 0) continue;
-      const k = l.slice(0, i);
-      const v = l.slice(i + 1);
-      if (k === 'link') links.push(v);
-      else kv.set(k, v);
-    }
+    const { kv, lists } = keyValueLines(o.stdout, ['link']);
+    const links = lists.get('link') ?? [];
     const realPath = kv.get('real') ?? null;
     let stat: FileStat | null = null;
     const st = kv.get('stat');
@@ -157,14 +149,8 @@ export const bootFact = fact(
     'if [ -f /boot/grub/stage2 ]; then echo "stage2=$(od -An -tu4 -j 524 -N 4 /boot/grub/stage2 | tr -d " ")"; fi',
   ].join('\n'),
   (o): BootFact => {
-    const files: string[] = [];
-    const kv = new Map<string, string>();
-    for (const l of lines(o.stdout)) {
-      const i = l.indexOf('=');
-      if (i < 0) continue;
-      if (l.startsWith('file=')) files.push(l.slice(5));
-      else kv.set(l.slice(0, i), l.slice(i + 1));
-    }
+    const { kv, lists } = keyValueLines(o.stdout, ['file']);
+    const files = lists.get('file') ?? [];
     const df = (kv.get('df') ?? '').split(' ');
     const kernels = files.flatMap((f) => /^vmlinuz-(.+)$/.exec(f)?.[1] ?? []);
     const initramfs = files.flatMap((f) => /^initramfs-(.+)\.img$/.exec(f)?.[1] ?? []);
@@ -247,18 +233,11 @@ export const configFilesFact = fact(
     'if [ -x /usr/bin/grub-bootxen.sh ]; then echo helper=1; fi',
   ].join('\n'),
   (o): ConfigFilesFact => {
-    const repos: ConfigFile[] = [];
-    const kv = new Map<string, string>();
-    for (const l of lines(o.stdout)) {
-      if (l.startsWith('repo=')) {
-        const rest = l.slice(5);
-        const sp = rest.lastIndexOf(' ');
-        repos.push({ path: rest.slice(0, sp), text: decodeText(fromBase64(rest.slice(sp + 1))).text });
-        continue;
-      }
-      const i = l.indexOf('=');
-      if (i > 0) kv.set(l.slice(0, i), l.slice(i + 1));
-    }
+    const { kv, lists } = keyValueLines(o.stdout, ['repo']);
+    const repos: ConfigFile[] = (lists.get('repo') ?? []).map((rest) => {
+      const sp = rest.lastIndexOf(' ');
+      return { path: rest.slice(0, sp), text: decodeText(fromBase64(rest.slice(sp + 1))).text };
+    });
     const file = (k: string) => (kv.has(k) ? decodeText(fromBase64(kv.get(k) as string)).text : null);
     return { repos, xenKernelSysconfig: file('xen_kernel'), kernelSysconfig: file('kernel'), xlConf: file('xl_conf'), gpgKey: file('gpg_key'), xenHelper: kv.get('helper') === '1' };
   },
