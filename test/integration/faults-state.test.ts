@@ -22,8 +22,8 @@ describeTestbed('faults: power cuts, concurrent runs, hand edits, locks', () => 
     let cut: Promise<void> | null = null;
     const r = await provision(fleet(), h, {
       hooks: {
-        // grub.conf as the packages left it: what the write replaces
-        done: (id) => void (id === 'yum' && (old = readHostFile(h, GRUB))),
+        // grub.conf as the write finds it: after the packages, and after dom0up put the default back on the running kernel
+        done: (id) => void ((id === 'yum' || id === 'keep-default') && (old = readHostFile(h, GRUB))),
         phase: (id) => void (id === 'grub' && (cut = powerCut(h))),
       },
     });
