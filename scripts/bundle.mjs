@@ -5,6 +5,16 @@ import { build } from 'esbuild';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
+// string-width → an ASCII fast path in front of the real module (see fast-string-width.mjs)
+const fastStringWidth = {
+  name: 'fast-string-width',
+  setup(b) {
+    b.onResolve({ filter: /^string-width$/ }, () => ({ path: fileURLToPath(new URL('./fast-string-width.mjs', import.meta.url)) }));
+    b.onResolve({ filter: /^string-width\/index\.js$/ }, (args) => b.resolve('string-width', { kind: args.kind, resolveDir: root }).then((r) => ({ path: r.path })));
+  },
+};
+const { rm } = await import('node:fs/promises');
+await rm(new URL('../dist/bin', import.meta.url), { recursive: true, force: true }); // no stale chunks
 await build({
   absWorkingDir: root,
   entryPoints: { dom0up: 'src/main.ts' },
@@ -18,6 +28,7 @@ await build({
   external: ['ssh2', 'nunjucks', 'ora', 'cpu-features'],
   banner: { js: "import { createRequire as __dom0upRequire } from 'node:module'; const require = __dom0upRequire(import.meta.url);" },
   logLevel: 'warning',
+  plugins: [fastStringWidth],
 });
 const { chmod } = await import('node:fs/promises');
 await chmod(new URL('../dist/bin/dom0up.js', import.meta.url), 0o755);
