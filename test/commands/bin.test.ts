@@ -11,7 +11,7 @@ const plain = root + 'dist/main.js';
 const built = existsSync(bin) && existsSync(plain);
 
 describe.skipIf(!built)('the bundled bin', () => {
-  it.each([['--help'], ['apply', '--help'], ['grub', 'plan', '--help']])('%s: the same help text as the unbundled build', (...args) => {
+  it.each([{ args: ['--help'] }, { args: ['apply', '--help'] }, { args: ['grub', 'plan', '--help'] }])('$args: the same help text as the unbundled build', ({ args }) => {
     const env = { ...process.env, COLUMNS: '100', NO_COLOR: '1' };
     const a = spawnSync(process.execPath, [bin, ...args], { env, encoding: 'utf8' });
     const b = spawnSync(process.execPath, [plain, ...args], { env, encoding: 'utf8' });
