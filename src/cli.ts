@@ -75,7 +75,7 @@ export function sshFromArgv(a: SshArgv): import('./remote/connect.js').SshCliOpt
 }
 
 function hostsPositional<T>(y: Argv<T>) {
-  return y.positional('hosts', { type: 'string', array: true, describe: 'hosts: user@host[:port] or ~/.ssh/config aliases (or use -i INVENTORY)' });
+  return y.positional('hosts', { type: 'string', array: true, describe: 'hosts: user@host[:port] or ~/.ssh/config aliases (or use -i INVENTORY)' }).epilog(EPILOG);
 }
 
 function fleetOptions<T>(y: Argv<T>) {
@@ -158,21 +158,21 @@ export async function run(argv: string[], streams: Streams = processStreams()): 
     .command('grub', 'offline work on a grub.conf file (GRUB Legacy 0.97)', (g) =>
       g
         .command('show <file>', 'entries as GRUB sees them, which one boots, and the findings', (y) =>
-          y.positional('file', { type: 'string', describe: 'grub.conf, or - for stdin', demandOption: true })
+          y.positional('file', { type: 'string', describe: 'grub.conf, or - for stdin', demandOption: true }).epilog(EPILOG)
             .option('json', { type: 'boolean', describe: 'one JSON document (contract: docs/json.md)' }),
           async (a) => set(await (await import('./commands/grub-cli.js')).grubShowCli(ui, { file: undash(String(a.file)), json: a.json === true })))
         .command('lint <file>', 'findings as FILE:LINE: severity: message; exit 1 when there is an error', (y) =>
-          y.positional('file', { type: 'string', describe: 'grub.conf, or - for stdin', demandOption: true })
+          y.positional('file', { type: 'string', describe: 'grub.conf, or - for stdin', demandOption: true }).epilog(EPILOG)
             .option('json', { type: 'boolean', describe: 'findings as JSON' }),
           async (a) => set(await (await import('./commands/grub-cli.js')).grubLintCli(ui, { file: undash(String(a.file)), json: a.json === true })))
         .command('plan <file>', 'the unified diff that turns the dom0 kernel entry into a Xen entry (nothing is written)', (y) =>
-          dom0Options(y.positional('file', { type: 'string', describe: 'grub.conf, or - for stdin', demandOption: true }))
+          dom0Options(y.positional('file', { type: 'string', describe: 'grub.conf, or - for stdin', demandOption: true }).epilog(EPILOG))
             .option('json', { type: 'boolean', describe: 'one JSON document with the diff and the new entry' })
             .option('detailed-exitcode', { type: 'boolean', describe: 'exit 0 = nothing to change, 2 = changes, 1 = error' })
             .option('label', { type: 'string', default: 'etc/grub.conf', describe: 'file name in the diff headers (a/LABEL, b/LABEL)' }),
           async (a) => set(await (await import('./commands/grub-cli.js')).grubPlanCli(ui, { ...dom0FromArgv(a), file: undash(String(a.file)), label: a.label, json: a.json === true, detailedExitcode: a['detailed-exitcode'] === true })))
         .command('apply <file>', 'write the rewritten grub.conf (-o OUT, or --in-place through symlinks with a backup)', (y) =>
-          dom0Options(y.positional('file', { type: 'string', describe: 'grub.conf (or - for stdin with -o)', demandOption: true }))
+          dom0Options(y.positional('file', { type: 'string', describe: 'grub.conf (or - for stdin with -o)', demandOption: true }).epilog(EPILOG))
             .option('o', { alias: 'output', type: 'string', describe: 'write the result to OUT (- for stdout)' })
             .option('in-place', { type: 'boolean', describe: 'replace the real file atomically (every symlink resolved), keeping a timestamped backup beside it' })
             .option('json', { type: 'boolean', describe: 'report as JSON' }),
@@ -201,7 +201,7 @@ export async function run(argv: string[], streams: Streams = processStreams()): 
         .option('json', { type: 'boolean', describe: 'one JSON document (no prompt: needs --yes)' }),
       async (a) => set(await runFleet('tune', a)))
     .command('rollback <host>', 'restore grub.conf and the sysconfig files from the backups of a run (the latest, or --backup STAMP), diff first', (y) =>
-      sshOptions(y.positional('host', { type: 'string', demandOption: true }))
+      sshOptions(y.positional('host', { type: 'string', demandOption: true }).epilog(EPILOG))
         .option('backup', { type: 'string', describe: 'the run stamp (YYYYMMDDTHHMMSSZ) or a backup path [default: the latest run]' })
         .option('list', { type: 'boolean', describe: 'list the backups on the host and exit' })
         .option('reboot', { type: 'boolean', describe: 'reboot afterwards and report what booted' })
