@@ -26,6 +26,9 @@ export default defineConfig({
           name: 'ssh',
           include: ['test/testbed/**/*.test.ts', 'test/integration/**/*.test.ts'],
           globalSetup: ['test/testbed/global-setup.ts'],
+          // these files mostly wait (reboots, downtimes): run several at once even on 2 cores;
+          // each file starts its own hosts (slots are claimed atomically across workers)
+          maxWorkers: 3,
           testTimeout: 180_000,
           hookTimeout: 180_000,
         },
