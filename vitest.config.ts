@@ -15,6 +15,8 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'unit',
+          // the unit tier first, then the SSH tier (projects with different maxWorkers need distinct groups)
+          sequence: { groupOrder: 0 },
           include: ['test/**/*.test.ts'],
           exclude: ['test/testbed/**', 'test/integration/**', 'test/realboot/**', '**/node_modules/**'],
           testTimeout: 30_000,
@@ -24,6 +26,7 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'ssh',
+          sequence: { groupOrder: 1 },
           include: ['test/testbed/**/*.test.ts', 'test/integration/**/*.test.ts'],
           globalSetup: ['test/testbed/global-setup.ts'],
           // these files mostly wait (reboots, downtimes): run several at once even on 2 cores;
