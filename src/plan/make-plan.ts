@@ -236,7 +236,10 @@ function fixesDom0Mem(args: string): boolean {
 
 export function makePlan(f: HostFacts, req: ProvisionRequest, mode: PlanMode, target: string): Plan {
   const steps: PlanStep[] = [];
-  const hyp = makeHypervisorArgs(req, { ...(hostSize(f).totalMiB ? { totalMiB: hostSize(f).totalMiB as number } : {}), ...(hostSize(f).nrCpus ? { nrCpus: hostSize(f).nrCpus as number } : {}) });
+  const size = hostSize(f);
+  const hyp = makeHypervisorArgs(req, { ...(size.totalMiB ? { totalMiB: size.totalMiB } : {}), ...(size.nrCpus ? { nrCpus: size.nrCpus } : {}) });
+  // the host's grub.conf as GRUB reads it (parsed once: the rewrite and the lint check use it)
+  const hostConf = f.grub.text !== null ? parseGrubConf(f.grub.text, { latin1: f.grub.encoding === 'latin1' }) : null;
   const installed = xenInstalled(f);
   const installing = mode === 'apply' && !installed;
   const once = req.once ?? true;
@@ -272,7 +275,7 @@ export function makePlan(f: HostFacts, req: ProvisionRequest, mode: PlanMode, ta
   let argsForChecks: string | null = desired.hypervisorArgs;
   const refuseGrub: Refusal[] = [];
   if (f.grub.realPath !== null && f.grub.text !== null) {
-    const original = parseGrubConf(f.grub.text, { latin1: f.grub.encoding === 'latin1' });
+    const original = hostConf!;
     const grubPath = f.grub.realPath;
     if (installing) {
       grubStep = {
@@ -326,8 +329,8 @@ export function makePlan(f: HostFacts, req: ProvisionRequest, mode: PlanMode, ta
 
   const pre = preflight(f, req, mode, installing, argsForChecks);
   const refusals = [...pre.refusals, ...refuseGrub];
-  if (f.grub.text !== null) {
-    const lintErrors = parseGrubConf(f.grub.text).findings.filter((x) => x.severity === 'error');
+  if (hostConf) {
+    const lintErrors = hostConf.findings.filter((x) => x.severity === 'error');
     if (lintErrors.length && !refuseGrub.some((r) => r.code === 'grub-lint-errors') && !(req.force ?? false)) {
       refusals.push({ code: 'grub-lint', message: `${f.grub.realPath}:${lintErrors[0]!.line}: ${lintErrors[0]!.message}`, hint: 'fix grub.conf first (dom0up grub lint), or pass --force' });
     }
