@@ -6,6 +6,7 @@ import os from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { createInterface } from 'node:readline/promises';
 import { UserError } from '../errors.js';
+import { backupStamp } from '../io/text-file.js';
 import { openHost, type SshCliOptions } from '../remote/connect.js';
 import { makePlan } from '../plan/make-plan.js';
 import type { Plan, PlanMode, ProvisionRequest } from '../plan/plan.js';
@@ -26,7 +27,7 @@ export interface RemoteCommon {
 }
 
 export function newRunId(now = new Date()): string {
-  return `${now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-${randomBytes(3).toString('hex')}`;
+  return `${backupStamp(now)}-${randomBytes(3).toString('hex')}`;
 }
 
 export function controllerName(): string {
