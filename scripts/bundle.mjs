@@ -9,8 +9,15 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 const fastStringWidth = {
   name: 'fast-string-width',
   setup(b) {
-    b.onResolve({ filter: /^string-width$/ }, () => ({ path: fileURLToPath(new URL('./fast-string-width.mjs', import.meta.url)) }));
-    b.onResolve({ filter: /^string-width\/index\.js$/ }, (args) => b.resolve('string-width', { kind: args.kind, resolveDir: root }).then((r) => ({ path: r.path })));
+    // b.resolve() runs every plugin's onResolve again: the inner look-up of the real module is marked so
+    // the first rule lets it through (without the mark it resolved to the wrapper itself and recursed).
+    b.onResolve({ filter: /^string-width$/ }, (args) =>
+      args.pluginData?.realStringWidth ? undefined : { path: fileURLToPath(new URL('./fast-string-width.mjs', import.meta.url)) });
+    b.onResolve({ filter: /^string-width\/index\.js$/ }, async (args) => {
+      const r = await b.resolve('string-width', { kind: args.kind, resolveDir: root, pluginData: { realStringWidth: true } });
+      if (r.errors.length > 0 || r.path.endsWith('fast-string-width.mjs')) throw new Error(`fast-string-width: cannot resolve the real string-width (${r.path})`);
+      return { path: r.path };
+    });
   },
 };
 const { rm } = await import('node:fs/promises');
