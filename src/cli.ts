@@ -6,7 +6,8 @@ import yargs, { type Argv } from 'yargs';
 import { userFacing } from './errors.js';
 import { processStreams, Ui, type Streams } from './ui/io.js';
 
-export const EXIT = { ok: 0, error: 1, changes: 2 } as const;
+import { EXIT } from './exit-codes.js';
+export { EXIT };
 
 /** yargs reads a lone "-" as an empty flag; it is passed through this stand-in instead. */
 const DASH = '\u0000-';
@@ -99,11 +100,11 @@ function applyOptions<T>(y: Argv<T>) {
     .option('yes', { alias: 'y', type: 'boolean', describe: 'do not ask (required without a terminal)' })
     .option('reboot', { type: 'boolean', default: true, describe: 'reboot when needed; --no-reboot leaves it to the operator' })
     .option('once', { type: 'boolean', default: true, describe: 'boot the Xen entry once, make it the default only after verification; --no-once switches the default at once with fallback= the old entry' })
-    .option('break-lock', { type: 'boolean', describe: "remove another run's lock on the host (only if that run is gone)" })
+    .option('break-lock', { type: 'boolean', describe: 'take over the lock of a run that is gone while it waited for a reboot (a lock renewed in the last 2 minutes belongs to a live run and is never broken)' })
     .option('reboot-timeout', { type: 'number', describe: 'seconds for the reboot and verification [default: 900]' });
 }
 
-type RepoArgv = { mirror?: string; gpgcheck?: boolean; 'repo-id'?: string; once?: boolean };
+type RepoArgv = { mirror?: string; gpgcheck?: boolean; 'repo-id'?: string; once?: boolean; reboot?: boolean };
 export function requestFromArgv(a: Dom0Argv & RepoArgv): import('./plan/plan.js').ProvisionRequest {
   const { file: _file, ...dom0 } = dom0FromArgv(a);
   void _file;
@@ -112,6 +113,7 @@ export function requestFromArgv(a: Dom0Argv & RepoArgv): import('./plan/plan.js'
   if (a.gpgcheck !== undefined) r.gpgcheck = a.gpgcheck;
   if (a['repo-id'] !== undefined) r.repoId = a['repo-id'];
   if (a.once !== undefined) r.once = a.once;
+  if (a.reboot === false) r.noReboot = true;
   return r;
 }
 
@@ -200,15 +202,16 @@ export async function run(argv: string[], streams: Streams = processStreams()): 
       fleetOptions(applyOptions(dom0Options(sshOptions(hostsPositional(y)))))
         .option('json', { type: 'boolean', describe: 'one JSON document (no prompt: needs --yes)' }),
       async (a) => set(await runFleet('tune', a)))
-    .command('rollback <host>', 'restore grub.conf and the sysconfig files from the backups of a run (the latest, or --backup STAMP), diff first', (y) =>
+    .command('rollback <host>', 'put every file a run changed back as it was before that run (default: the latest run not rolled back yet), diff first', (y) =>
       sshOptions(y.positional('host', { type: 'string', demandOption: true }).epilog(EPILOG))
-        .option('backup', { type: 'string', describe: 'the run stamp (YYYYMMDDTHHMMSSZ) or a backup path [default: the latest run]' })
-        .option('list', { type: 'boolean', describe: 'list the backups on the host and exit' })
-        .option('reboot', { type: 'boolean', describe: 'reboot afterwards and report what booted' })
+        .option('run', { alias: 'backup', type: 'string', describe: 'the run to roll back (its id or stamp, see --list) [default: the latest run that changed something]' })
+        .option('list', { type: 'boolean', describe: 'list the runs recorded on the host and exit' })
+        .option('reboot', { type: 'boolean', describe: 'reboot afterwards and check the host boots what it booted before that run' })
         .option('yes', { alias: 'y', type: 'boolean', describe: 'do not ask (required without a terminal)' })
-        .option('force', { type: 'boolean', describe: 'restore a backup even if GRUB would find errors in it' })
+        .option('force', { type: 'boolean', describe: 'restore even when GRUB would then boot another entry than before the run' })
+        .option('break-lock', { type: 'boolean', describe: 'ignore the reboot lease of a run that is gone (a lock renewed in the last 2 minutes is never broken)' })
         .option('json', { type: 'boolean', describe: 'one JSON document' }),
-      async (a) => set(await (await import('./commands/rollback.js')).rollbackCli(ui, { host: String(a.host), ssh: sshFromArgv(a), json: a.json === true, ...(a.backup !== undefined ? { backup: a.backup } : {}), list: a.list === true, reboot: a.reboot === true, yes: a.yes === true, force: a.force === true })))
+      async (a) => set(await (await import('./commands/rollback.js')).rollbackCli(ui, { host: String(a.host), ssh: sshFromArgv(a), json: a.json === true, ...(a.run !== undefined ? { run: String(a.run) } : {}), list: a.list === true, reboot: a.reboot === true, yes: a.yes === true, force: a.force === true, breakLock: a['break-lock'] === true })))
     .command('verify [hosts..]', 'check a running host against the given options (or its default Xen entry); changes nothing', (y) =>
       fleetOptions(dom0Options(sshOptions(hostsPositional(y))))
         .option('json', { type: 'boolean', describe: 'one JSON document' }),

@@ -16,7 +16,7 @@ import type { Ui } from '../ui/io.js';
 import { factsJson, renderChecks, renderFacts, renderPlan, reportJson } from '../ui/render-remote.js';
 import { renderFleetSummary } from '../ui/render-fleet.js';
 import { applyCli, askYesNo, controllerName, factsCli, newRunId, planCli, verifyCli, verifyExpectation, withAsk } from './remote.js';
-import { EXIT } from '../cli.js';
+import { EXIT } from '../exit-codes.js';
 import { interruptExitCode, interruptName, processInterruptSignal } from '../apply/interrupt.js';
 import { userFacing } from '../errors.js';
 
@@ -105,7 +105,6 @@ export async function fleetCli(ui: Ui, o: FleetCliOptions): Promise<number> {
           forks: o.forks,
           serial,
           maxFail,
-          noReboot: o.noReboot,
           breakLock: o.breakLock,
           ...(o.rebootTimeoutS !== undefined ? { rebootTimeoutS: o.rebootTimeoutS } : {}),
           runId: () => newRunId(),

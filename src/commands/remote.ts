@@ -17,7 +17,7 @@ import { parseGrubConf } from '../grub/index.js';
 import type { Ui } from '../ui/io.js';
 import { factsJson, renderChecks, renderFacts, renderPlan, renderReport, reportJson } from '../ui/render-remote.js';
 import { createProgress } from '../ui/progress.js';
-import { EXIT } from '../cli.js';
+import { EXIT } from '../exit-codes.js';
 import type { VerifyExpectation, VerifyReport } from '../verify/verify-host.js';
 
 export interface RemoteCommon {
@@ -149,11 +149,10 @@ export async function applyOne(ui: Ui, o: ApplyCliOptions, progress: { spinner: 
       transport,
       reconnect,
       ...(probe ? { probe } : {}),
-      req: o.req,
+      req: o.noReboot ? { ...o.req, noReboot: true } : o.req,
       mode: o.mode,
       confirm: confirm ?? ((plan) => confirmPlan(ui, plan, o.yes, o.json)),
       events,
-      noReboot: o.noReboot,
       breakLock: o.breakLock,
       ...(o.rebootTimeoutS !== undefined ? { rebootDeadlineMs: o.rebootTimeoutS * 1000 } : {}),
       runId,

@@ -13,6 +13,7 @@ import { UserError, userFacing } from '../errors.js';
 import { RebootGate, Slots } from './pool.js';
 import { processInterruptSignal } from '../apply/interrupt.js';
 import type { Target } from './targets.js';
+import type { HostFacts } from '../facts/index.js';
 
 export interface HostResult {
   target: Target;
@@ -35,7 +36,6 @@ export interface RolloutOptions {
   serial: number;
   /** Failures allowed before no further host is rebooted. */
   maxFail: number;
-  noReboot: boolean;
   breakLock: boolean;
   rebootTimeoutS?: number;
   runId: (t: Target) => string;
@@ -62,9 +62,10 @@ function failure(target: Target, display: string, err: unknown, started: number,
 }
 
 /** facts + plan for every host, in parallel; connections stay open for the apply. */
-export async function planFleet(targets: Target[], o: Pick<RolloutOptions, 'forks' | 'mode' | 'open'>): Promise<{ results: HostResult[]; conns: Map<Target, OpenHost> }> {
+export async function planFleet(targets: Target[], o: Pick<RolloutOptions, 'forks' | 'mode' | 'open'>): Promise<{ results: HostResult[]; conns: Map<Target, OpenHost>; facts: Map<Target, HostFacts> }> {
   const slots = new Slots(o.forks);
   const conns = new Map<Target, OpenHost>();
+  const planned = new Map<Target, HostFacts>();
   const results = await Promise.all(
     targets.map(async (t) => {
       await slots.acquire();
@@ -80,6 +81,7 @@ export async function planFleet(targets: Target[], o: Pick<RolloutOptions, 'fork
         try {
           const facts = await readHostFacts(conn.transport);
           const plan = makePlan(facts, t.req, o.mode, conn.transport.target);
+          planned.set(t, facts);
           const refused = plan.refusals.length > 0;
           return {
             target: t,
@@ -100,7 +102,7 @@ export async function planFleet(targets: Target[], o: Pick<RolloutOptions, 'fork
       }
     }),
   );
-  return { results, conns };
+  return { results, conns, facts: planned };
 }
 
 /** A digest of what a plan would do, to notice that a host changed between the shown plan and the apply. */
@@ -109,7 +111,7 @@ export function planDigest(p: Plan): string {
 }
 
 export async function rolloutFleet(targets: Target[], o: RolloutOptions): Promise<HostResult[]> {
-  const { results: planned, conns } = await planFleet(targets, o);
+  const { results: planned, conns, facts: factsOf } = await planFleet(targets, o);
   const toClose: Transport[] = [];
   const closeAll = async () => {
     await Promise.all([...[...conns.values()].map((c) => c.transport), ...toClose].map((t) => t.close().catch(() => undefined)));
@@ -147,12 +149,12 @@ export async function rolloutFleet(targets: Target[], o: RolloutOptions): Promis
             ...(conn.probe ? { probe: conn.probe } : {}),
             req: r.target.req,
             mode: o.mode,
+            facts: factsOf.get(r.target)!,
             confirm: async (plan) => {
               if (planDigest(plan) !== shown) throw new UserError(`${r.display}: the host changed since its plan was shown; nothing was changed`, 'run again to see the new plan');
               return true;
             },
             events,
-            noReboot: o.noReboot,
             breakLock: o.breakLock,
             ...(o.rebootTimeoutS !== undefined ? { rebootDeadlineMs: o.rebootTimeoutS * 1000 } : {}),
             runId,
