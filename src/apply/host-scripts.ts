@@ -292,7 +292,7 @@ export function scriptOutput(stdout: string): { kv: Map<string, string>; all: Ma
   const kv = new Map<string, string>();
   const all = new Map<string, string[]>();
   for (const l of stdout.split('\n')) {
-    const m = /^([a-z_]+)=(.*)$/.exec(l);
+    const m = /^([a-z][a-z0-9_]*)=(.*)$/.exec(l);
     if (!m) continue;
     kv.set(m[1] as string, m[2] as string);
     const list = all.get(m[1] as string) ?? [];
