@@ -6,6 +6,7 @@ import { spawn, execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { startHosts, testbedUnavailableReason, type Fleet } from '../test/testbed/index.js';
+import { serveXenRepoMetadata, type RepoServer } from '../test/testbed/repo-server.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const bin = path.join(root, 'dist', 'bin', 'dom0up.js');
@@ -31,21 +32,26 @@ async function main(): Promise<number> {
   }
   process.stderr.write('starting a simulated CentOS 6.10 host (the source notes\' LVM layout) on loopback…\n');
   let fleet: Fleet | undefined;
+  let mirror: RepoServer | undefined;
   const stop = async () => {
     await fleet?.stop();
     fleet = undefined;
+    await mirror?.close();
+    mirror = undefined;
   };
   process.on('SIGINT', () => void stop().then(() => process.exit(130)));
   try {
     fleet = await startHosts([{ name: 'demo-centos610', layout: 'seed-lvm', memMiB: 4096, cpus: 4 }]);
+    // the Xen repository's metadata, served on loopback: the plan reads the kernel version yum will install from it
+    mirror = await serveXenRepoMetadata();
     const h = fleet.hosts[0]!;
     const ssh = ['--identity', h.privateKeyPath, '--known-hosts', fleet.knownHostsPath, '-p', String(h.port), '--ssh-config', '/dev/null'];
     const target = `root@${h.host}`;
     const dom0 = ['--dom0-mem', '1024M', '--dom0-vcpus', '2', '--pin', '--xen-arg', 'cpufreq=xen'];
     let rc = await run(['facts', target, ...ssh]);
-    if (rc === 0) rc = await run(['apply', target, ...ssh, ...dom0, '--yes']);
+    if (rc === 0) rc = await run(['apply', target, ...ssh, ...dom0, '--mirror', mirror.url, '--yes']);
     if (rc === 0) rc = await run(['verify', target, ...ssh, ...dom0]);
-    if (rc === 0) rc = await run(['plan', target, ...ssh, ...dom0, '--detailed-exitcode']);
+    if (rc === 0) rc = await run(['plan', target, ...ssh, ...dom0, '--mirror', mirror.url, '--detailed-exitcode']);
     process.stderr.write(rc === 0 ? '\ndemo: the host runs Xen with the requested Dom0, and a second plan has nothing to change.\n' : `\ndemo: a step failed (exit ${rc})\n`);
     return rc;
   } finally {

@@ -92,7 +92,8 @@ function repoOptions<T>(y: Argv<T>) {
   return y
     .option('mirror', { type: 'string', describe: 'Xen 4.10 repo: preset (vault, tuna, tuna-vault, kernel-org, cern) or http(s) URL [default: vault = http://vault.centos.org/6.10/virt/x86_64/xen-410/]', group: 'Repository:' })
     .option('gpgcheck', { type: 'boolean', describe: 'verify packages with the Virt SIG key [default: on; --no-gpgcheck warns]', group: 'Repository:' })
-    .option('repo-id', { type: 'string', describe: 'section id and file name of the .repo file [default: xen4centos-410]', group: 'Repository:' });
+    .option('repo-id', { type: 'string', describe: 'section id and file name of the .repo file [default: xen4centos-410]', group: 'Repository:' })
+    .option('repo-metadata', { type: 'boolean', describe: "read the repository's metadata from this machine for the kernel version of a predicted grub.conf [default: on; DOM0UP_REPO_METADATA=off]", group: 'Repository:' });
 }
 
 function applyOptions<T>(y: Argv<T>) {
@@ -104,7 +105,7 @@ function applyOptions<T>(y: Argv<T>) {
     .option('reboot-timeout', { type: 'number', describe: 'seconds for the reboot and verification [default: 900]' });
 }
 
-type RepoArgv = { mirror?: string; gpgcheck?: boolean; 'repo-id'?: string; once?: boolean; reboot?: boolean };
+type RepoArgv = { mirror?: string; gpgcheck?: boolean; 'repo-id'?: string; once?: boolean; reboot?: boolean; 'repo-metadata'?: boolean };
 export function requestFromArgv(a: Dom0Argv & RepoArgv): import('./plan/plan.js').ProvisionRequest {
   const { file: _file, ...dom0 } = dom0FromArgv(a);
   void _file;
@@ -114,6 +115,7 @@ export function requestFromArgv(a: Dom0Argv & RepoArgv): import('./plan/plan.js'
   if (a['repo-id'] !== undefined) r.repoId = a['repo-id'];
   if (a.once !== undefined) r.once = a.once;
   if (a.reboot === false) r.noReboot = true;
+  if (a['repo-metadata'] === false) r.repoMetadata = false;
   return r;
 }
 
@@ -187,17 +189,55 @@ export async function run(argv: string[], streams: Streams = processStreams()): 
         .demandCommand(1, 'name a grub command: show, lint, plan or apply'))
     .command('facts [hosts..]', 'what the host is: OS, kernel, hypervisor, grub.conf and its GRUB view, /boot, packages, memory, CPUs, repos, sysconfig', (y) =>
       fleetOptions(sshOptions(hostsPositional(y)))
-        .option('json', { type: 'boolean', describe: 'one JSON document' }),
-      async (a) => set(await runFleet('facts', a)))
+        .option('json', { type: 'boolean', describe: 'one JSON document' })
+        .option('save', { type: 'string', describe: 'save each host\'s facts to DIR/NAME.facts.json (for dom0up plan --facts DIR)' }),
+      async (a) => {
+        if (a.save !== undefined) {
+          const { factsSaveCli } = await import('./commands/review.js');
+          const { identity: _i, ...ssh } = sshFromArgv(a as SshArgv);
+          void _i;
+          set(await factsSaveCli(ui, { hosts: ((a.hosts as string[] | undefined) ?? []).map(String), identityOrInventory: toArray(a.identity), inventories: toArray(a.inventory), ...(a.limit !== undefined ? { limit: String(a.limit) } : {}), forks: Number(a.forks ?? 16), ssh, dir: String(a.save) }));
+        } else set(await runFleet('facts', a));
+      })
     .command('plan [hosts..]', 'every change apply would make, as exact diffs and named steps; nothing changes on the host', (y) =>
       fleetOptions(applyOptions(repoOptions(dom0Options(sshOptions(hostsPositional(y))))))
         .option('json', { type: 'boolean', describe: 'one JSON document' })
-        .option('detailed-exitcode', { type: 'boolean', describe: 'exit 0 = nothing to change, 2 = changes, 1 = error or refused' }),
-      async (a) => set(await runFleet('plan', a)))
-    .command('apply [hosts..]', 'install Xen and boot it as Dom0: plan, confirm, apply, reboot, verify', (y) =>
+        .option('detailed-exitcode', { type: 'boolean', describe: 'exit 0 = nothing to change, 2 = changes, 1 = error or refused' })
+        .option('out', { type: 'string', describe: 'save the plan (every host, the exact bytes, what it read) for review and dom0up apply PLAN.json', group: 'Review:' })
+        .option('facts', { type: 'string', describe: 'plan offline from facts saved with dom0up facts --save DIR (no SSH)', group: 'Review:' })
+        .option('format', { type: 'string', choices: ['text', 'markdown', 'json'], describe: 'output: text, markdown (a pull-request comment) or json [default: text]', group: 'Review:' })
+        .option('full-diff', { type: 'boolean', describe: 'show keys and long files as diffs instead of a summary', group: 'Review:' }),
+      async (a) => {
+        if (a.out !== undefined || a.facts !== undefined || (a.format !== undefined && a.format !== 'text') || a['full-diff'] === true) {
+          const { reviewPlanCli } = await import('./commands/review.js');
+          const { identity: _i, ...ssh } = sshFromArgv(a as SshArgv);
+          void _i;
+          set(await reviewPlanCli(ui, {
+            hosts: ((a.hosts as string[] | undefined) ?? []).map(String), identityOrInventory: toArray(a.identity), inventories: toArray(a.inventory), ...(a.limit !== undefined ? { limit: String(a.limit) } : {}),
+            forks: Number(a.forks ?? 16), ssh, req: requestFromArgv(a as Dom0Argv & RepoArgv), mode: 'apply',
+            ...(a.out !== undefined ? { out: String(a.out) } : {}), ...(a.facts !== undefined ? { factsDir: String(a.facts) } : {}),
+            format: a.json === true ? 'json' : ((a.format as 'text' | 'markdown' | 'json' | undefined) ?? 'text'), fullDiff: a['full-diff'] === true, detailedExitcode: a['detailed-exitcode'] === true,
+          }));
+        } else set(await runFleet('plan', a));
+      })
+    .command('show <plan>', 'a saved plan (dom0up plan --out): per-host steps and diffs, as text, markdown or JSON', (y) =>
+      y.positional('plan', { type: 'string', demandOption: true, describe: 'the plan file' }).epilog(EPILOG)
+        .option('format', { type: 'string', choices: ['text', 'markdown', 'json'], default: 'text', describe: 'text, markdown (for a pull-request comment) or json' })
+        .option('full-diff', { type: 'boolean', describe: 'show keys and long files as diffs instead of a summary' }),
+      async (a) => set(await (await import('./commands/review.js')).showCli(ui, { file: String(a.plan), format: a.format as 'text' | 'markdown' | 'json', fullDiff: a['full-diff'] === true })))
+    .command('apply [hosts..]', 'install Xen and boot it as Dom0: plan, confirm, apply, reboot, verify (or apply PLAN.json exactly as reviewed)', (y) =>
       fleetOptions(applyOptions(repoOptions(dom0Options(sshOptions(hostsPositional(y))))))
         .option('json', { type: 'boolean', describe: 'one JSON document (no prompt: needs --yes)' }),
-      async (a) => set(await runFleet('apply', a)))
+      async (a) => {
+        const hosts = ((a.hosts as string[] | undefined) ?? []).map(String);
+        const { isPlanFile } = await import('./commands/review.js');
+        if (hosts.length === 1 && (await isPlanFile(hosts[0] as string))) {
+          const { applySavedCli } = await import('./commands/fleet.js');
+          const { identity: _i, ...ssh } = sshFromArgv(a as SshArgv);
+          void _i;
+          set(await applySavedCli(ui, { file: hosts[0] as string, ssh, identityOrInventory: toArray(a.identity), forks: Number(a.forks ?? 16), serial: String(a.serial ?? '25%'), maxFail: String(a['max-fail'] ?? '0'), json: a.json === true, yes: a.yes === true, breakLock: a['break-lock'] === true, ...(a['reboot-timeout'] !== undefined ? { rebootTimeoutS: Number(a['reboot-timeout']) } : {}) }));
+        } else set(await runFleet('apply', a));
+      })
     .command('tune [hosts..]', 'on a host that runs Xen: change the hypervisor options only, reboot only if something changed', (y) =>
       fleetOptions(applyOptions(dom0Options(sshOptions(hostsPositional(y)))))
         .option('json', { type: 'boolean', describe: 'one JSON document (no prompt: needs --yes)' }),

@@ -73,6 +73,8 @@ export interface ProvisionContext {
   facts?: HostFacts;
   /** Inputs of the planner beyond the facts (the kernel version the repository will install). */
   planContext?: PlanContext;
+  /** Computes planContext from the facts when it is not given (the command layer reads the repository's metadata). */
+  planContextFor?: (f: HostFacts) => Promise<PlanContext>;
   /**
    * A reviewed plan to apply exactly (dom0up apply PLAN.json): the host's facts must still give
    * this plan, byte for byte; `check` throws (naming what changed) when they do not.
@@ -159,6 +161,7 @@ class Provision {
   /** What the run has done to the host so far (for the messages of a failure or an interruption). */
   private readonly done = { begun: false, written: [] as FileStep[], yumStarted: false, yumDone: false, oneShot: false, rebootSent: false, committed: false };
   private phaseNow = 'facts';
+  private planContext: PlanContext = {};
 
   constructor(private readonly ctx: ProvisionContext) {
     this.ev = ctx.events ?? silentEvents;
@@ -241,7 +244,8 @@ class Provision {
       this.report.steps.push({ id: 'resume', status: 'done', detail: d, durationMs: 0 });
       this.ev.done('resume', 'ok', d);
     }
-    const live = makePlan(this.facts, ctx.req, ctx.mode, ctx.target, ctx.planContext);
+    this.planContext = ctx.planContext ?? (ctx.planContextFor ? await ctx.planContextFor(this.facts) : {});
+    const live = makePlan(this.facts, ctx.req, ctx.mode, ctx.target, this.planContext);
     if (ctx.savedPlan) ctx.savedPlan.check(live, this.facts);
     this.plan = ctx.savedPlan ? ctx.savedPlan.plan : live;
     this.report.plan = this.plan;
@@ -498,7 +502,7 @@ class Provision {
     this.facts = facts2;
     // the rest of the plan, made again by the same planner from what the packages did
     this.phaseNow = 'plan after yum';
-    const p2 = makePlan(facts2, this.ctx.req, this.ctx.mode, this.ctx.target, this.ctx.planContext);
+    const p2 = makePlan(facts2, this.ctx.req, this.ctx.mode, this.ctx.target, this.planContext);
     this.report.planAfterInstall = p2;
     if (p2.refusals.length) throw new PreflightError(this.ctx.target, p2);
     if (p2.steps.some((s) => s.action === 'after-install')) {

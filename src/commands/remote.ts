@@ -9,6 +9,7 @@ import { UserError } from '../errors.js';
 import { backupStamp } from '../io/text-file.js';
 import { openHost, type SshCliOptions } from '../remote/connect.js';
 import { makePlan } from '../plan/make-plan.js';
+import { planContextFor } from '../remote/plan-context.js';
 import type { Plan, PlanMode, ProvisionRequest } from '../plan/plan.js';
 import { provisionHost, readHostFacts, verifyWithRetry, type HostReport } from '../apply/provision.js';
 import { makeHypervisorArgs, hasDom0Options } from '../plan/hypervisor-args.js';
@@ -92,7 +93,7 @@ export async function planCli(ui: Ui, o: RemoteCommon & { req: ProvisionRequest;
   const { transport } = await openHost(o.host, withAsk(ui, o.ssh));
   try {
     const f = await readHostFacts(transport);
-    const plan = makePlan(f, o.req, o.mode, transport.target);
+    const plan = makePlan(f, o.req, o.mode, transport.target, await planContextFor(f, o.req, ui.streams.env, o.mode));
     if (o.json) ui.json({ target: transport.target, plan });
     else ui.print(renderPlan(plan, ui.out));
     if (plan.refusals.length) return EXIT.error;
@@ -151,6 +152,7 @@ export async function applyOne(ui: Ui, o: ApplyCliOptions, progress: { spinner: 
       ...(probe ? { probe } : {}),
       req: o.noReboot ? { ...o.req, noReboot: true } : o.req,
       mode: o.mode,
+      planContextFor: (f) => planContextFor(f, o.req, ui.streams.env, o.mode),
       confirm: confirm ?? ((plan) => confirmPlan(ui, plan, o.yes, o.json)),
       events,
       breakLock: o.breakLock,

@@ -81,7 +81,7 @@ export function runningXenCmdline(f: HostFacts): string | null {
   }
 }
 
-function xenInstalled(f: HostFacts): boolean {
+export function xenInstalled(f: HostFacts): boolean {
   return (f.packages.installed['xen-hypervisor']?.length ?? 0) > 0 && f.boot.files.includes('xen.gz');
 }
 
@@ -225,6 +225,8 @@ function fixesDom0Mem(args: string): boolean {
 export interface PlanContext {
   /** The kernel version `yum install xen` will install (from the mirror's repodata), for the predicted grub.conf. */
   kernelPrediction?: { version: string; source: 'repo-metadata' | 'placeholder' };
+  /** Why the repository's metadata was not used (shown with the prediction). */
+  kernelPredictionNote?: string;
 }
 
 /** Stands for the kernel version in a prediction made without the repository's metadata. */
@@ -553,6 +555,7 @@ export function makePlan(f: HostFacts, req: ProvisionRequest, mode: PlanMode, ta
       refusals.push({ code: 'grub-lint', message: `${grubPath}:${lintErrors[0]!.line}: ${lintErrors[0]!.message}`, hint: 'fix grub.conf first (dom0up grub lint), or pass --force' });
     }
   }
+  if (installing && ctx.kernelPredictionNote) notes.push({ code: 'kernel-prediction', message: `the Xen repository's metadata was not read (${ctx.kernelPredictionNote}): the predicted grub.conf uses a placeholder for the kernel version` });
   const changed = steps.some((s) => s.action !== 'skip' && s.kind !== 'verify');
   return { target, mode, refusals, warnings: [...pre.warnings, ...notes], steps, desired, staging: staged ?? (installing ? (predicted?.grub.staging ?? null) : null), changed, needsReboot, boot: bootState(f, hostConf) };
 }

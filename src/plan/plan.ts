@@ -22,6 +22,8 @@ export interface ProvisionRequest extends Dom0Options {
   noReboot?: boolean;
   /** Override preflight refusals that have a --force escape. */
   force?: boolean;
+  /** Read the Xen repository's metadata for the kernel version of a predicted grub.conf (default true). */
+  repoMetadata?: boolean;
 }
 
 export type PlanMode = 'apply' | 'tune';
