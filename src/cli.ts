@@ -165,16 +165,32 @@ export async function run(argv: string[], streams: Streams = processStreams()): 
           y.positional('file', { type: 'string', describe: 'grub.conf, or - for stdin', demandOption: true }).epilog(EPILOG)
             .option('json', { type: 'boolean', describe: 'one JSON document (contract: docs/json.md)' }),
           async (a) => set(await (await import('./commands/grub-cli.js')).grubShowCli(ui, { file: undash(String(a.file)), json: a.json === true })))
-        .command('lint <file>', 'findings as FILE:LINE: severity: message; exit 1 when there is an error', (y) =>
-          y.positional('file', { type: 'string', describe: 'grub.conf, or - for stdin', demandOption: true }).epilog(EPILOG)
+        .command('lint <file..>', 'findings as FILE:LINE: severity: message; exit 1 when there is an error (several files at once, e.g. as a pre-commit hook)', (y) =>
+          y.positional('file', { type: 'string', array: true, describe: 'grub.conf files, or - for stdin', demandOption: true }).epilog(EPILOG)
             .option('json', { type: 'boolean', describe: 'findings as JSON' }),
-          async (a) => set(await (await import('./commands/grub-cli.js')).grubLintCli(ui, { file: undash(String(a.file)), json: a.json === true })))
-        .command('plan <file>', 'the unified diff that turns the dom0 kernel entry into a Xen entry (nothing is written)', (y) =>
-          dom0Options(y.positional('file', { type: 'string', describe: 'grub.conf, or - for stdin', demandOption: true }).epilog(EPILOG))
+          async (a) => {
+            const { grubLintCli } = await import('./commands/grub-cli.js');
+            let worst: number = EXIT.ok;
+            for (const file of toArray(a.file).map(undash)) worst = Math.max(worst, await grubLintCli(ui, { file, json: a.json === true }));
+            set(worst);
+          })
+        .command('plan <file..>', 'the unified diff that turns the dom0 kernel entry into a Xen entry (nothing is written); several files at once for a review', (y) =>
+          dom0Options(y.positional('file', { type: 'string', array: true, describe: 'grub.conf files, or - for stdin', demandOption: true }).epilog(EPILOG))
             .option('json', { type: 'boolean', describe: 'one JSON document with the diff and the new entry' })
-            .option('detailed-exitcode', { type: 'boolean', describe: 'exit 0 = nothing to change, 2 = changes, 1 = error' })
-            .option('label', { type: 'string', default: 'etc/grub.conf', describe: 'file name in the diff headers (a/LABEL, b/LABEL)' }),
-          async (a) => set(await (await import('./commands/grub-cli.js')).grubPlanCli(ui, { ...dom0FromArgv(a), file: undash(String(a.file)), label: a.label, json: a.json === true, detailedExitcode: a['detailed-exitcode'] === true })))
+            .option('detailed-exitcode', { type: 'boolean', describe: 'exit 0 = nothing to change, 2 = changes, 1 = error (over all files)' })
+            .option('format', { type: 'string', choices: ['text', 'markdown', 'json'], describe: 'several files: text, markdown (a pull-request comment) or json' })
+            .option('label', { type: 'string', describe: 'file name in the diff headers (a/LABEL, b/LABEL) [default: etc/grub.conf; with several files, each file\'s path]' }),
+          async (a) => {
+            const files = toArray(a.file).map(undash);
+            if (files.length === 1 && (a.format === undefined || a.format === 'text')) {
+              set(await (await import('./commands/grub-cli.js')).grubPlanCli(ui, { ...dom0FromArgv(a), file: files[0] as string, label: a.label ?? 'etc/grub.conf', json: a.json === true, detailedExitcode: a['detailed-exitcode'] === true }));
+            } else {
+              if (a.label !== undefined) throw Object.assign(new Error('--label names one file; with several files each diff is labelled with its own path'), { name: 'UsageError' });
+              const { file: _f, ...dom0 } = dom0FromArgv(a);
+              void _f;
+              set(await (await import('./commands/grub-plan-many.js')).grubPlanManyCli(ui, { ...dom0, files, format: a.json === true ? 'json' : ((a.format as 'text' | 'markdown' | 'json' | undefined) ?? 'text'), detailedExitcode: a['detailed-exitcode'] === true }));
+            }
+          })
         .command('apply <file>', 'write the rewritten grub.conf (-o OUT, or --in-place through symlinks with a backup)', (y) =>
           dom0Options(y.positional('file', { type: 'string', describe: 'grub.conf (or - for stdin with -o)', demandOption: true }).epilog(EPILOG))
             .option('o', { alias: 'output', type: 'string', describe: 'write the result to OUT (- for stdout)' })

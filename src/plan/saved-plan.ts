@@ -111,7 +111,8 @@ export function compareWithSaved(saved: SavedHost, live: Plan, liveInputs: PlanI
     const i = a.findIndex((x, j) => x !== b[j]);
     const sa = saved.plan.steps[i];
     const sb = live.steps[i];
-    out.push(`the plan differs at step ${i + 1}: reviewed ${sa ? `${sa.id} ${sa.action}` : '(none)'}, now ${sb ? `${sb.id} ${sb.action}` : '(none)'}`);
+    const same = sa && sb && sa.id === sb.id && sa.action === sb.action;
+    out.push(same ? `step ${i + 1} (${sa.id} ${sa.action}) would write other bytes than reviewed` : `the plan differs at step ${i + 1}: reviewed ${sa ? `${sa.id} ${sa.action}` : '(none)'}, now ${sb ? `${sb.id} ${sb.action}` : '(none)'}`);
   }
   if (live.refusals.length) out.push(`the host is refused now: ${live.refusals[0]!.message}`);
   return out;

@@ -40,12 +40,20 @@ function stepWhat(s: PlanStep): string {
   }
 }
 
+const SHORT: Record<string, string> = { repo: 'repo', 'gpg-key': 'key', 'kernel-sysconfig': 'sysconfig/kernel', 'xen-kernel-sysconfig': 'sysconfig/xen-kernel', 'xl-conf': 'xl.conf', grub: 'grub.conf', 'grub-commit': 'grub.conf', 'yum-install': 'yum install xen', 'one-shot': 'one-shot boot', reboot: 'reboot' };
+
 function changesOf(p: Plan): string {
   if (p.refusals.length) return `refused: ${p.refusals[0]!.message}`;
   if (!p.changed) return 'nothing to change';
-  const files = p.steps.filter((s) => s.kind === 'file' && s.action !== 'skip').map((s) => (s.kind === 'file' ? (s.via ?? s.path).replace(/^.*\//, '') : ''));
-  const other = p.steps.filter((s) => s.kind !== 'file' && s.kind !== 'verify' && s.action !== 'skip').map((s) => s.id);
-  return [...new Set([...files, ...other])].join(', ');
+  return [...new Set(p.steps.filter((s) => s.kind !== 'verify' && s.action !== 'skip').map((s) => SHORT[s.id] ?? s.id))].join(', ');
+}
+
+/** The heading of a file's diff: the commit of grub.conf is the second write of the same file. */
+function fileHeading(s: PlanStep & { kind: 'file' }): string {
+  const name = `\`${s.via ?? s.path}\``;
+  if (s.id === 'grub-commit') return `${name}, after verification (the commit)`;
+  if (s.id === 'grub' && /until the Xen entry is verified|default stays on/.test(s.reason)) return `${name}, before the reboot (the default stays on the entry the host runs)`;
+  return name;
 }
 
 export function renderPlansMarkdown(hosts: MarkdownHost[], o: { title?: string; fullDiff?: boolean } = {}): string {
@@ -71,13 +79,14 @@ export function renderPlansMarkdown(hosts: MarkdownHost[], o: { title?: string; 
     for (const s of p.steps) {
       if (s.kind !== 'file' || s.action === 'skip') continue;
       const summary = o.fullDiff ? null : summarizeContent(s);
-      const name = s.via ?? s.path;
-      if (summary) L.push('', `\`${name}\`: ${summary}`);
-      else if (s.diff) L.push('', `\`${name}\`:`, '', fence(s.diff, 'diff'));
+      const name = fileHeading(s);
+      if (summary) L.push('', `${name}: ${summary}`);
+      else if (s.diff) L.push('', `${name}:`, '', fence(s.diff, 'diff'));
       else if (s.predicted) {
-        L.push('', `\`${name}\` (predicted: ${s.predicted.kernelVersionSource === 'placeholder' ? `${s.predicted.kernelVersion} stands for the kernel the repository will install` : `kernel ${s.predicted.kernelVersion} from the repository's metadata`}; compared with the real file after yum):`, '', fence(s.predicted.diff, 'diff'));
+        L.push('', `${name}, predicted (${s.predicted.kernelVersionSource === 'placeholder' ? `${s.predicted.kernelVersion} stands for the kernel the repository will install` : `kernel ${s.predicted.kernelVersion} from the repository's metadata`}; compared with the real file after yum):`, '', fence(s.predicted.diff, 'diff'));
       }
     }
+    if (p.warnings.length) L.push('');
     for (const w of p.warnings) L.push(`- warning: ${cell(w.message)}`);
     L.push('', '</details>', '');
   }
