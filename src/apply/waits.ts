@@ -75,3 +75,13 @@ export async function verifyWithRetry(t: Transport, want: VerifyExpectation, wai
     delay = Math.min(delay * 2, 3000);
   }
 }
+
+/** Verification of a host from facts just read (one round trip in all), reading again only while xl starts. */
+export async function verifyFromFacts(t: Transport, f: HostFacts, want: VerifyExpectation, waitMs: number, onProgress?: (s: string) => void, signal?: AbortSignal): Promise<VerifyReport> {
+  const vf = verifyFactsOf(f);
+  if (vf) {
+    const rep = verifyHost(vf, want);
+    if (rep.ok || rep.notXen || !rep.xlNotReady) return rep;
+  }
+  return verifyWithRetry(t, want, waitMs, onProgress, signal);
+}

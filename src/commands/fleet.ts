@@ -10,7 +10,7 @@ import type { HostFacts } from '../facts/index.js';
 import type { SavedHost } from '../plan/saved-plan.js';
 import { openHost, type SshCliOptions } from '../remote/connect.js';
 import type { PlanMode, ProvisionRequest } from '../plan/plan.js';
-import { readHostFacts, verifyWithRetry } from '../apply/provision.js';
+import { readHostFacts } from '../apply/provision.js';
 import { countOf, Slots } from '../fleet/pool.js';
 import { planFleet, rolloutFleet, type HostResult } from '../fleet/rollout.js';
 import { resolveTargets, splitIdentities, type Target } from '../fleet/targets.js';
@@ -18,7 +18,7 @@ import { Board } from '../ui/board.js';
 import type { Ui } from '../ui/io.js';
 import { factsJson, renderChecks, renderFacts, renderPlan, reportJson } from '../ui/render-remote.js';
 import { renderFleetSummary } from '../ui/render-fleet.js';
-import { applyCli, askYesNo, controllerName, factsCli, newRunId, planCli, verifyCli, verifyExpectation, withAsk } from './remote.js';
+import { applyCli, askYesNo, controllerName, factsCli, newRunId, planCli, verifyCli, verifyRunning, withAsk } from './remote.js';
 import { EXIT } from '../exit-codes.js';
 import { interruptExitCode, interruptName, processInterruptSignal } from '../apply/interrupt.js';
 import { userFacing } from '../errors.js';
@@ -90,7 +90,7 @@ export async function fleetCli(ui: Ui, o: FleetCliOptions): Promise<number> {
     case 'plan': {
       const { results, conns } = await planFleet(targets, { forks: o.forks, mode: 'apply', open, planContextFor: planContextOf });
       await Promise.all([...conns.values()].map((c) => c.transport.close().catch(() => undefined)));
-      if (o.json) ui.json({ hosts: results.map((r) => ({ host: r.display, name: r.target.name, outcome: r.outcome, message: r.message, plan: r.plan })) });
+      if (o.json) ui.json({ hosts: results.map((r) => ({ host: r.display, name: r.target.name, outcome: r.outcome, message: r.message, plan: r.plan, roundTrips: conns.get(r.target)?.transport.roundTrips ?? null })) });
       else {
         for (const r of results) ui.print(r.plan ? renderPlan(r.plan, ui.out) : `${ui.out.bold(r.display)}: ${ui.out.red(r.outcome)} — ${r.message}\n`);
         ui.print(renderFleetSummary(results, ui.out));
@@ -239,8 +239,8 @@ async function fleetFacts(ui: Ui, targets: Target[], o: FleetCliOptions, open: (
 
 async function fleetVerify(ui: Ui, targets: Target[], o: FleetCliOptions, open: (t: Target) => ReturnType<typeof openHost>): Promise<number> {
   const rows = (await eachHost(targets, o.forks, open, async (transport, t) => {
-    const f = await readHostFacts(transport, 'verify');
-    return verifyWithRetry(transport, verifyExpectation(f, t.req), 30_000);
+    const f = await readHostFacts(transport, 'verify', { waitForXlS: 30 });
+    return (await verifyRunning(transport, f, t.req)).rep;
   })).map((r) => ({ ...r, rep: r.value }));
   if (o.json) ui.json({ hosts: rows.map((r) => ({ host: r.display, name: r.t.name, ...(r.rep ? { ok: r.rep.ok, checks: r.rep.checks, notXen: r.rep.notXen } : { ok: false, error: r.error }) })) });
   else {

@@ -42,6 +42,7 @@ import { textSha256, type HostFacts, type ManagedFile } from '../facts/index.js'
 import { shellCommand } from '../transport/quote.js';
 import { makeHypervisorArgs } from './hypervisor-args.js';
 import { unifiedDiff } from './unified-diff.js';
+import { bootDrift } from './boot-drift.js';
 import type { BootState, Desired, FileStep, FileStepId, GrubStaging, Plan, PlanMode, PlanStep, PlanWarning, Prediction, ProvisionRequest, Refusal, VerifyExpectationData } from './plan.js';
 
 export const MIN_BOOT_FREE_FOR_INSTALL_KIB = 64 * 1024;
@@ -555,9 +556,11 @@ export function makePlan(f: HostFacts, req: ProvisionRequest, mode: PlanMode, ta
       refusals.push({ code: 'grub-lint', message: `${grubPath}:${lintErrors[0]!.line}: ${lintErrors[0]!.message}`, hint: 'fix grub.conf first (dom0up grub lint), or pass --force' });
     }
   }
+  const boot = bootState(f, hostConf);
+  for (const d of bootDrift(boot)) notes.push({ code: 'boot-drift', message: `${d} (drift: a kernel update, a hand edit or a pending one-shot boot)` });
   if (installing && ctx.kernelPredictionNote) notes.push({ code: 'kernel-prediction', message: `the Xen repository's metadata was not read (${ctx.kernelPredictionNote}): the predicted grub.conf uses a placeholder for the kernel version` });
   const changed = steps.some((s) => s.action !== 'skip' && s.kind !== 'verify');
-  return { target, mode, refusals, warnings: [...pre.warnings, ...notes], steps, desired, staging: staged ?? (installing ? (predicted?.grub.staging ?? null) : null), changed, needsReboot, boot: bootState(f, hostConf) };
+  return { target, mode, refusals, warnings: [...pre.warnings, ...notes], steps, desired, staging: staged ?? (installing ? (predicted?.grub.staging ?? null) : null), changed, needsReboot, boot };
 }
 
 /** Every option of a hypervisor argument string, as changes to check for. */
