@@ -259,7 +259,7 @@ export function detachedYumScript(runId: string, command: string, nonce: string)
   const log = `${RUNS_DIR}/${runId}/yum.log`;
   return [
     sh`log=${log}; : > "$log"; rm -f "$log.rc"`,
-    sh`setsid sh -c ${`${command} >> "$0" 2>&1 </dev/null; echo $? > "$0.rc"`} "$log" </dev/null >/dev/null 2>&1 &`,
+    sh`setsid sh -c ${`( ${command} ) >> "$0" 2>&1 </dev/null; echo $? > "$0.rc"`} "$log" </dev/null >/dev/null 2>&1 &`,
     'ypid=$!',
     sh`( while kill -0 "$ypid" 2>/dev/null; do touch ${LOCK_PATH}; sleep 20; done ) </dev/null >/dev/null 2>&1 &`,
     'tail -n +1 -f --pid="$ypid" "$log" 2>/dev/null || wait "$ypid"',
