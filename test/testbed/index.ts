@@ -8,6 +8,7 @@ import { spawn, execFile, execFileSync } from 'node:child_process';
 import { createHash, randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -400,18 +401,21 @@ export function clientKeys(): { root: string; admin: string; ed25519: string } {
 let preloadWarned = false;
 /** Build (once per source version) the ld.so.preload shim that shows /proc/xen and /sys/hypervisor. */
 function buildPreload(): string | null {
-  const src = path.join(TESTBED_DIR, 'lab', 'redirect.c');
-  const hash = createHash('sha256').update(fs.readFileSync(src)).digest('hex').slice(0, 16);
+  // redirect.c (/proc/xen) and faultpoints.c (fault points) make one library
+  const srcs = ['redirect.c', 'faultpoints.c'].map((f) => path.join(TESTBED_DIR, 'lab', f));
+  const h = createHash('sha256');
+  for (const f of srcs) h.update(fs.readFileSync(f));
+  const hash = h.digest('hex').slice(0, 16);
   const out = path.join(stateDir(), 'build', `tbredirect-${hash}.so`);
   if (fs.existsSync(out)) return out;
   const gcc = which('gcc') || which('cc');
   if (!gcc) {
-    if (!preloadWarned) console.warn('dom0up test bed: no gcc, so /proc/xen/capabilities and /sys/hypervisor/type are not simulated');
+    if (!preloadWarned) console.warn('dom0up test bed: no gcc, so /proc/xen/capabilities and /sys/hypervisor/type are not simulated and the rename/write/exec fault points are unavailable');
     preloadWarned = true;
     return null;
   }
   const tmp = `${out}.${process.pid}.tmp`;
-  execFileSync(gcc, ['-shared', '-fPIC', '-O2', '-o', tmp, src, '-ldl'], { stdio: 'pipe' });
+  execFileSync(gcc, ['-shared', '-fPIC', '-O2', '-o', tmp, ...srcs, '-ldl'], { stdio: 'pipe' });
   fs.renameSync(tmp, out);
   return out;
 }
@@ -473,6 +477,7 @@ export async function startHosts(specs: number | HostSpec[], common: HostSpec = 
     names.add(name);
     const hdir = path.join(dir, 'hosts', name);
     fs.mkdirSync(path.join(hdir, 'ctl', 'faults'), { recursive: true });
+    fs.mkdirSync(path.join(hdir, 'ctl', 'fired'), { recursive: true });
     const full = {
       name,
       dir: hdir,
@@ -763,7 +768,7 @@ export async function readHostFileBuffer(h: TestHost, p: string): Promise<Buffer
       });
     });
   if (init && (await hostState(h)) === 'up' && alive(init) && cmdline(init).includes(h.dir)) {
-    return run('nsenter', ['-t', String(init), '-m', '--', 'chroot', path.join(h.dir, 'root'), '/bin/cat', '--', p]);
+    return run('nsenter', ['-t', String(init), '-m', '--', 'chroot', path.join(h.dir, 'root'), '/usr/bin/env', 'TB_FP_OFF=1', '/bin/cat', '--', p]);
   }
   const boot = spec(h).bootPartition ? bootMount(h) : '';
   return run('/usr/bin/python3', ['-I', '-B', HOSTCTL_PY, 'read', h.dir, p, boot]);
@@ -774,7 +779,7 @@ export async function writeHostFile(h: TestHost, p: string, data: string | Buffe
   const init = Number(readText(ctl(h, 'init.pid')) || 0);
   if (init && alive(init) && cmdline(init).includes(h.dir)) {
     await new Promise<void>((resolve, reject) => {
-      const c = spawn('nsenter', ['-t', String(init), '-m', '--', 'chroot', path.join(h.dir, 'root'), '/bin/sh', '-c', 'cat > "$1" && chmod "$2" "$1"', 'sh', p, mode.toString(8)], {
+      const c = spawn('nsenter', ['-t', String(init), '-m', '--', 'chroot', path.join(h.dir, 'root'), '/usr/bin/env', 'TB_FP_OFF=1', '/bin/sh', '-c', 'cat > "$1" && chmod "$2" "$1"', 'sh', p, mode.toString(8)], {
         stdio: ['pipe', 'ignore', 'pipe'],
       });
       let err = '';
@@ -913,4 +918,188 @@ export function nextBootOf(c: NextBootCase): NextBoot {
 export function nextBootBatch(cases: NextBootCase[]): NextBoot[] {
   const out = execFileSync('/usr/bin/python3', ['-I', '-B', '-c', NEXTBOOT_PY, MACHINE_CLI, 'batch'], { input: JSON.stringify(cases), maxBuffer: 64 << 20 });
   return JSON.parse(out.toString('utf8')) as NextBoot[];
+}
+
+// ---- fault points ------------------------------------------------------------------------------------
+// A fault at the exact moment a test names, from inside the host (lab/faultpoints.c recognises the
+// moment, host/tb/faultpoints.py claims, records and acts; yum calls the latter directly).
+
+/** where the fault fires:
+ *  - rename: rename(2)/renameat(2)/renameat2(2) by any program (`mv`, python's os.rename/os.replace,
+ *    grubby/new-kernel-pkg writing grub.conf); `match` is a glob on the DESTINATION path.
+ *    before: the rename has not happened; after: it happened (the new file is in place).
+ *  - write: a regular file opened for writing; `match` is a glob on its path. before: at the open
+ *    (nothing created or truncated yet); after: when the writer has closed it (close/fclose, a dup2 over
+ *    it, or its exit; `cat > f` and `printf … >> f` are followed through the shell).
+ *  - exec: execve(2) and execv/execvp/execvpe; `match` is a glob on "PROGRAM ARG1 ARG2 …" (the program as
+ *    passed to exec: shells pass the PATH-resolved path, e.g. /sbin/shutdown; sshd passes `/bin/bash -c
+ *    COMMAND`). before: the program has not started; after: it ran and exited, its exit status not yet
+ *    passed on. fromSsh: only the command an SSH session runs (what a client sent with exec).
+ *  - yum: the yum stand-in's transaction, per package; `match` is a glob on the package name.
+ *    before: before its files are unpacked; after: its files are in place, rpmdb updated, its %post ran
+ *    (for `kernel`: new-kernel-pkg --install added its entry); posttrans: after its %posttrans ran.
+ *  Globs: `*` matches any run of characters, `/` included; `?` one character; nothing else is special. */
+export type FaultPointAt = 'rename' | 'write' | 'exec' | 'yum';
+/** what happens at the point (see host/tb/faultpoints.py):
+ *  - drop: every SSH connection of the host is cut now (the session sshd processes are killed, as with a
+ *    network loss); the program carries on (the rename still happens, yum goes on, an exec'd command runs).
+ *  - kill: the connections are cut and every process they started dies, including the program at the
+ *    point: nothing after the point runs (a `before` rename never happens).
+ *  - power-cut: the host loses power at once (state `off` until powerOn); nothing after the point runs.
+ *  - reset: like power-cut, but the machine boots again after its downtimeMs.
+ *  - fail: rename/open return -1 with `errno` (default EIO; the program reports it); exec: the program
+ *    (before: instead of running; after: having run) and yum print `message` on stderr and exit `exitCode`
+ *    (default 1). yum stops there: the rest of the transaction (and the %posttrans scripts) never run.
+ *  - hang: the operation never returns (the program blocks until killed or the host goes down). */
+export type FaultPointAction = 'drop' | 'kill' | 'power-cut' | 'reset' | 'fail' | 'hang';
+
+export interface FaultPoint {
+  at: FaultPointAt;
+  match: string;
+  /** default 'before' */
+  when?: 'before' | 'after' | 'posttrans';
+  action: FaultPointAction;
+  /** how many firings (default 1; 0 = every time) */
+  times?: number;
+  /** exec only: only commands started by an SSH session */
+  fromSsh?: boolean;
+  /** fail: exit code of the program (exec, yum); default 1 */
+  exitCode?: number;
+  /** fail: errno of rename/open (name like 'ENOSPC' or number); default EIO */
+  errno?: string | number;
+  /** fail: text printed on the program's stderr */
+  message?: string;
+}
+
+/** One firing, recorded inside the host before the action ran. */
+export interface FaultFiring {
+  id: string;
+  /** firing number of the rule, from 0 */
+  n: number;
+  at: FaultPointAt;
+  when: string;
+  action: FaultPointAction;
+  /** the path (rename: destination, write: the file), the command line (exec), the package name (yum) */
+  subject: string;
+  /** the process at the point, its argv and comm */
+  pid: number;
+  argv: string[];
+  comm: string;
+  /** boot_id of the boot the point fired in */
+  bootId: string | null;
+  /** ms since the epoch */
+  time: number;
+}
+
+export interface FaultPointHandle {
+  id: string;
+  /** firings so far (oldest first) */
+  firings(): Promise<FaultFiring[]>;
+  /** resolves with the first firing; rejects after timeoutMs (default 60 s) */
+  waitFired(timeoutMs?: number): Promise<FaultFiring>;
+  /** remove the rule (firings stay readable) */
+  clear(): Promise<void>;
+}
+
+let pointCounter = 0;
+
+function pointsFile(h: TestHost, ext: 'json' | 'tab') {
+  return ctl(h, 'faults', `points.${ext}`);
+}
+
+function readPoints(h: TestHost): Record<string, FaultPoint & { when: string }> {
+  try {
+    return JSON.parse(fs.readFileSync(pointsFile(h, 'json'), 'utf8'));
+  } catch {
+    return {};
+  }
+}
+
+function writePoints(h: TestHost, pts: Record<string, FaultPoint & { when: string }>) {
+  const ids = Object.keys(pts);
+  for (const ext of ['tab', 'json'] as const) {
+    const f = pointsFile(h, ext);
+    if (!ids.length) {
+      fs.rmSync(f, { force: true });
+      continue;
+    }
+    const text =
+      ext === 'json'
+        ? JSON.stringify(pts, null, 1)
+        : ids
+            .filter((id) => pts[id]!.at !== 'yum')
+            .map((id) => [id, pts[id]!.at, pts[id]!.when, pts[id]!.fromSsh ? 'ssh' : '-', pts[id]!.match].join('\t') + '\n')
+            .join('');
+    fs.writeFileSync(f + '.tmp', text);
+    fs.renameSync(f + '.tmp', f);
+  }
+}
+
+const ERRNO = (os.constants.errno ?? {}) as Record<string, number>;
+
+/** Arm a fault point on a host (see FaultPointAt, FaultPointAction). Works while the host is up or down;
+ *  rename/write/exec points need the preload library (gcc on this machine). */
+export async function addFaultPoint(h: TestHost, p: FaultPoint, id?: string): Promise<FaultPointHandle> {
+  const when = p.when ?? 'before';
+  const whens = p.at === 'yum' ? ['before', 'after', 'posttrans'] : ['before', 'after'];
+  if (!['rename', 'write', 'exec', 'yum'].includes(p.at)) throw new Error(`addFaultPoint: unknown point ${p.at}`);
+  if (!whens.includes(when)) throw new Error(`addFaultPoint: at ${p.at}, when must be one of ${whens.join(', ')}`);
+  if (!['drop', 'kill', 'power-cut', 'reset', 'fail', 'hang'].includes(p.action)) throw new Error(`addFaultPoint: unknown action ${p.action}`);
+  if (!p.match || /[\t\n\r]/.test(p.match) || p.match.length > 1000) throw new Error('addFaultPoint: match must be a non-empty glob without TAB or newline (at most 1000 characters)');
+  if (p.fromSsh && p.at !== 'exec') throw new Error('addFaultPoint: fromSsh is for exec points');
+  if (p.at !== 'yum' && !readMeta(fleetDirOf(h))?.preload)
+    throw new Error(`addFaultPoint: ${p.at} points need the test bed's ld.so.preload library, built with gcc (apt-get install gcc libc6-dev)`);
+  const errno = typeof p.errno === 'string' ? ERRNO[p.errno] : p.errno;
+  if (p.errno !== undefined && typeof errno !== 'number') throw new Error(`addFaultPoint: unknown errno ${String(p.errno)}`);
+  const rid = id ?? `fp${process.pid}x${Date.now().toString(36)}x${++pointCounter}`;
+  if (!/^[A-Za-z0-9_.-]{1,60}$/.test(rid)) throw new Error(`addFaultPoint: bad id ${rid}`);
+  const pts = readPoints(h);
+  pts[rid] = { ...p, when, times: p.times ?? 1, ...(errno !== undefined ? { errno } : {}) };
+  writePoints(h, pts);
+  return {
+    id: rid,
+    firings: () => faultFirings(h, rid),
+    async waitFired(timeoutMs = 60_000) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const f = await faultFirings(h, rid);
+        if (f.length) return f[0]!;
+        if (Date.now() > deadline) throw new Error(`fault point ${rid} (${p.at} ${when} ${p.match}) did not fire on ${h.name} within ${timeoutMs} ms`);
+        await sleep(25);
+      }
+    },
+    clear: () => clearFaultPoints(h, rid),
+  };
+}
+
+/** Remove one fault point, or all of them (recorded firings stay readable). */
+export async function clearFaultPoints(h: TestHost, id?: string): Promise<void> {
+  const pts = readPoints(h);
+  if (id === undefined) for (const k of Object.keys(pts)) delete pts[k];
+  else delete pts[id];
+  writePoints(h, pts);
+}
+
+/** Firings recorded on the host (all points, or one), oldest first. */
+export async function faultFirings(h: TestHost, id?: string): Promise<FaultFiring[]> {
+  const dir = ctl(h, 'fired');
+  let names: string[] = [];
+  try {
+    names = fs.readdirSync(dir);
+  } catch {
+    return [];
+  }
+  const out: FaultFiring[] = [];
+  for (const n of names) {
+    if (!n.endsWith('.json')) continue;
+    if (id !== undefined && !n.startsWith(`${id}.`)) continue;
+    const text = readText(path.join(dir, n));
+    if (!text) continue; // claimed, record not written yet
+    try {
+      out.push(JSON.parse(text) as FaultFiring);
+    } catch {
+      /* being written */
+    }
+  }
+  return out.sort((a, b) => a.time - b.time || a.n - b.n);
 }

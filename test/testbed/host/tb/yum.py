@@ -12,7 +12,7 @@ import subprocess
 import sys
 import time
 
-from . import common, catalog, rpmdb, pgp
+from . import common, catalog, faultpoints, rpmdb, pgp
 
 RELEASEVER = '6'
 CACHE = '/var/cache/yum/.testbed-fetched.json'
@@ -698,6 +698,7 @@ def transaction(want, offered, db, opts, out, arch):
     for p in order:
         step += 1
         olds = [h for h in rpmdb.installed(db, p['name'])] if not p['installonly'] else []
+        fault_point('before', p, out)
         out('  %-10s : %-55s %d/%d ' % ('Updating' if olds else 'Installing', fullname(p), step, total_steps))
         try:
             for path, kind, ident, size in p['files']:
@@ -719,12 +720,14 @@ def transaction(want, offered, db, opts, out, arch):
             elif s.startswith('posttrans:'):
                 posttrans.append((s, p))
         p['_olds'] = olds
+        fault_point('after', p, out)
     for p in order:
         for o in p.get('_olds', []):
             step += 1
             out('  %-10s : %-55s %d/%d ' % ('Cleanup', rpmdb.nvra(o), step, total_steps))
     for s, p in posttrans:
         run_script(s, p, out)
+        fault_point('posttrans', p, out)
     for n, p in enumerate(order, 1):
         out('  %-10s : %-55s %d/%d ' % ('Verifying', fullname(p), n, len(order)))
     out('')
@@ -743,6 +746,14 @@ def transaction(want, offered, db, opts, out, arch):
         out('')
     out('Complete!')
     return 1 if failed else 0
+
+
+def fault_point(when, p, out):
+    """A test's fault point in the middle of the transaction (host/tb/faultpoints.py): `fail` stops
+    yum right here with the rule's exit code; the rest of the transaction never runs."""
+    d = faultpoints.fire('yum', when, p['name'])
+    if d[0] == 'fail':
+        raise YumExit(d[2])
 
 
 def order_plan(plan):
