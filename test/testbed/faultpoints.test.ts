@@ -6,6 +6,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import {
   addFaultPoint,
   bootLog,
+  clearFault,
   clearFaultPoints,
   consoleLog,
   dropConnections,
@@ -14,6 +15,7 @@ import {
   nextBoot,
   powerOn,
   readHostFile,
+  setFault,
   startHosts,
   waitUp,
   type Fleet,
@@ -78,7 +80,7 @@ async function reset(h: TestHost, old = 'old\n') {
 
 describeTestbed('fault points', () => {
   let fleet: Fleet;
-  let rn: TestHost, wr: TestHost, ex: TestHost, yum: TestHost, yumCut: TestHost, yumDrop: TestHost, yumPt: TestHost, dom0: TestHost;
+  let rn: TestHost, wr: TestHost, ex: TestHost, yum: TestHost, yumCut: TestHost, yumDrop: TestHost, yumPt: TestHost, dom0: TestHost, rb: TestHost;
   beforeAll(async () => {
     fleet = await startHosts([
         { name: 'fp-rename' },
@@ -89,13 +91,14 @@ describeTestbed('fault points', () => {
         { name: 'fp-yumdrop' },
         { name: 'fp-yumpt' },
         { name: 'fp-dom0', xen: 'running' },
+        { name: 'fp-reboot' },
       ], {
       downtimeMs: 100,
       rebootDelayMs: 100,
       xencommonsDelayMs: 0,
       yumLineDelayMs: 2,
     });
-    [rn, wr, ex, yum, yumCut, yumDrop, yumPt, dom0] = fleet.hosts as TestHost[] as [TestHost, TestHost, TestHost, TestHost, TestHost, TestHost, TestHost, TestHost];
+    [rn, wr, ex, yum, yumCut, yumDrop, yumPt, dom0, rb] = fleet.hosts as [TestHost, TestHost, TestHost, TestHost, TestHost, TestHost, TestHost, TestHost, TestHost];
   });
   afterAll(async () => fleet?.stop());
 
@@ -289,6 +292,38 @@ describeTestbed('fault points', () => {
     await addFaultPoint(ex, { at: 'exec', match: '*/nothing-matches-this', action: 'fail', times: 0 });
     expect(await run(ex, 'echo out; echo err >&2; exit 5')).toMatchObject({ code: 5, stdout: 'out\n', stderr: 'err\n' });
     expect(await run(ex, 'sh -c "kill -TERM \\$\\$"')).toMatchObject({ code: null, signal: 'SIGTERM' });
+  });
+
+  // ---- reboot-hangs: the reboot command never returns an exit status ----------------------------------
+  it('reboot-hangs: a detached reboot command (as dom0up sends it) never gets its exit status; the host reboots', async () => {
+    const CMD = "printf '%s\\n' tok > /var/run/dom0up-reboot 2>/dev/null; nohup sh -c 'sleep 0.5; /sbin/shutdown -r now' >/dev/null 2>&1 </dev/null &";
+    await waitUp(rb);
+    // without the knob the command returns 0 at once: the host reboots half a second later
+    let c = await connect(rb);
+    c.on('error', () => undefined);
+    expect(await exec(c, CMD)).toMatchObject({ code: 0, dropped: false });
+    c.end();
+    const deadline = Date.now() + 10_000;
+    while ((await bootLog(rb)).length < 2 && Date.now() < deadline) await sleep(50);
+    await waitUp(rb);
+    await setFault(rb, 'reboot-hangs');
+    // reading the marker is not a reboot command: answered as usual
+    expect(await run(rb, 'cat /var/run/dom0up-reboot 2>/dev/null; echo probe')).toMatchObject({ code: 0, stdout: 'probe\n' });
+    const boots = (await bootLog(rb)).length;
+    c = await connect(rb);
+    c.on('error', () => undefined);
+    const r = await exec(c, CMD);
+    expect(r).toMatchObject({ code: null, dropped: true });
+    while ((await bootLog(rb)).length === boots && Date.now() < deadline + 10_000) await sleep(50);
+    expect((await bootLog(rb)).length).toBe(boots + 1);
+    const fired = await faultFirings(rb);
+    expect(fired.some((f) => f.subject.includes("/sbin/shutdown -r now") && f.action === 'hang')).toBe(true);
+    await clearFault(rb, 'reboot-hangs');
+    await waitUp(rb);
+    c = await connect(rb);
+    c.on('error', () => undefined);
+    expect(await exec(c, 'true')).toMatchObject({ code: 0 });
+    c.end();
   });
 
   // ---- yum: after the kernel package is installed (%post ran) ---------------------------------------

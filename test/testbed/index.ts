@@ -678,7 +678,10 @@ export async function waitUp(h: TestHost, timeoutMs = 60_000): Promise<void> {
 
 /** Set a fault knob. value: yum-fail: the output (string) or {output, exitCode}; slow-xencommons: ms;
  *  kernel-update: the newer kernel version-release the Virt SIG repo offers (default 4.9.241-38.el6);
- *  the others are on/off. 'boot-full' fills /boot at once (real ENOSPC); 'host-key-change' applies at the next boot. */
+ *  the others are on/off. 'boot-full' fills /boot at once (real ENOSPC); 'host-key-change' applies at the next boot.
+ *  'reboot-hangs': the reboot programs never return, AND an SSH command that runs one (also detached:
+ *  `nohup sh -c 'sleep 1; shutdown -r now' &`) never gets its exit status: the connection just drops
+ *  when the host goes down (exec fault points; needs the preload library, i.e. gcc). */
 export async function setFault(
   h: TestHost,
   knob: FaultKnob,
@@ -697,12 +700,14 @@ export async function setFault(
     if (!spec(h).bootPartition) throw new Error(`setFault boot-full: ${h.name} has no /boot partition`);
     execFileSync('/usr/bin/python3', ['-I', '-B', HOSTCTL_PY, 'fill', bootMount(h)], { stdio: 'pipe' });
   }
+  if (knob === 'reboot-hangs') await rebootHangsPoints(h, true);
   fs.writeFileSync(f + '.tmp', content);
   fs.renameSync(f + '.tmp', f);
 }
 
 export async function clearFault(h: TestHost, knob: FaultKnob): Promise<void> {
   if (knob === 'boot-full') execFileSync('/usr/bin/python3', ['-I', '-B', HOSTCTL_PY, 'unfill', bootMount(h)], { stdio: 'pipe' });
+  if (knob === 'reboot-hangs') await rebootHangsPoints(h, false);
   fs.rmSync(ctl(h, 'faults', knob), { force: true });
 }
 
@@ -1045,7 +1050,7 @@ export async function addFaultPoint(h: TestHost, p: FaultPoint, id?: string): Pr
   if (!['rename', 'write', 'exec', 'yum'].includes(p.at)) throw new Error(`addFaultPoint: unknown point ${p.at}`);
   if (!whens.includes(when)) throw new Error(`addFaultPoint: at ${p.at}, when must be one of ${whens.join(', ')}`);
   if (!['drop', 'kill', 'power-cut', 'reset', 'fail', 'hang'].includes(p.action)) throw new Error(`addFaultPoint: unknown action ${p.action}`);
-  if (!p.match || /[\t\n\r]/.test(p.match) || p.match.length > 1000) throw new Error('addFaultPoint: match must be a non-empty glob without TAB or newline (at most 1000 characters)');
+  if (!p.match || /[\t\n\r]/.test(p.match) || p.match.length > 500) throw new Error('addFaultPoint: match must be a non-empty glob without TAB or newline (at most 500 characters)');
   if (p.fromSsh && p.at !== 'exec') throw new Error('addFaultPoint: fromSsh is for exec points');
   if (p.at !== 'yum' && !readMeta(fleetDirOf(h))?.preload)
     throw new Error(`addFaultPoint: ${p.at} points need the test bed's ld.so.preload library, built with gcc (apt-get install gcc libc6-dev)`);
@@ -1102,4 +1107,28 @@ export async function faultFirings(h: TestHost, id?: string): Promise<FaultFirin
     }
   }
   return out.sort((a, b) => a.time - b.time || a.n - b.n);
+}
+
+// `reboot-hangs`: the SSH command that starts a reboot never returns an exit status, even when the
+// reboot program runs detached after the command has ended. A reboot program counts as a command
+// word: after a blank, `/`, `;`, `&`, `|`, `(`, a quote or a backtick (so `cat /var/run/dom0up-reboot`
+// is not one), followed by the end or a blank, `;`, `&`, `|`, `)`, a quote or a backtick.
+const REBOOT_WORDS = ['reboot', 'shutdown', 'halt', 'poweroff', 'init 6', 'telinit 6'];
+const REBOOT_GLOBS = REBOOT_WORDS.flatMap((w) => [`*[ /;'"(&|\`]${w}`, `*[ /;'"(&|\`]${w}[ ;'"&|)\`]*`]);
+let rebootHangsWarned = false;
+
+async function rebootHangsPoints(h: TestHost, on: boolean) {
+  const ids = REBOOT_GLOBS.map((_, i) => `reboot-hangs.${i}`);
+  if (!on) {
+    const pts = readPoints(h);
+    for (const id of ids) delete pts[id];
+    writePoints(h, pts);
+    return;
+  }
+  if (!readMeta(fleetDirOf(h))?.preload) {
+    if (!rebootHangsWarned) console.warn('dom0up test bed: no preload library (gcc): reboot-hangs only makes the reboot programs hang; a detached reboot command still returns 0');
+    rebootHangsWarned = true;
+    return;
+  }
+  for (const [i, match] of REBOOT_GLOBS.entries()) await addFaultPoint(h, { at: 'exec', fromSsh: true, when: 'after', action: 'hang', times: 0, match }, ids[i]);
 }

@@ -16,8 +16,8 @@
  *           acts when it has exited (`after`). Pattern: "PROGRAM ARG1 ARG2 ..." (the program as
  *           passed to exec). Flag `ssh`: only the command a session's sshd starts (the SSH command).
  *
- * Patterns are globs where `*` matches any run of characters (slashes included) and `?` one
- * character; a path rule matches the absolute path as given and the path with its directory
+ * Patterns are globs where `*` matches any run of characters (slashes included), `?` one
+ * character and `[...]` one of a class (`[!...]` none of it); a path rule matches the absolute path as given and the path with its directory
  * resolved (/var/run/x is also /run/x). With no points.tab a hook costs one stat(2).
  * Processes with TB_FP_OFF in their environment (the helper, the test bed's own file access) are
  * never hooked. Statically linked programs and raw syscalls are not seen. */
@@ -55,8 +55,8 @@ static int fp_off(void)
 }
 
 /* ---- rules --------------------------------------------------------------------------------------- */
-#define MAXR 24
-#define PATLEN 1024
+#define MAXR 48
+#define PATLEN 512
 struct rule {
 	char id[64];
 	char at[12];
@@ -123,22 +123,67 @@ static int load(const char *at, struct rule *r)
 	return count;
 }
 
-/* `*` any run (including '/'), `?` one character, everything else literal. No allocation. */
+/* One glob character class at p ("[...]", "[!...]", ranges a-z); *end is set past it. */
+static int in_class(const char *p, char c, const char **end)
+{
+	const char *q = p + 1;
+	int neg = 0, hit = 0;
+	if (*q == '!') {
+		neg = 1;
+		q++;
+	}
+	const char *first = q;
+	while (*q && (*q != ']' || q == first)) {
+		if (q[1] == '-' && q[2] && q[2] != ']') {
+			if (c >= q[0] && c <= q[2])
+				hit = 1;
+			q += 3;
+		} else {
+			if (*q == c)
+				hit = 1;
+			q++;
+		}
+	}
+	if (*q != ']') {
+		*end = NULL; /* no closing bracket: '[' is literal */
+		return 0;
+	}
+	*end = q + 1;
+	return hit != neg;
+}
+
+/* `*` any run (including '/'), `?` one character, `[...]` a class, everything else literal. No allocation. */
 static int glob(const char *p, const char *s)
 {
 	const char *star = NULL, *ss = NULL;
 	while (*s) {
+		const char *end = NULL;
 		if (*p == '*') {
 			star = p++;
 			ss = s;
-		} else if (*p == '?' || *p == *s) {
+			continue;
+		}
+		if (*p == '[') {
+			int hit = in_class(p, *s, &end);
+			if (end && hit) {
+				p = end;
+				s++;
+				continue;
+			}
+			if (!end && *s == '[') {
+				p++;
+				s++;
+				continue;
+			}
+		} else if (*p && (*p == '?' || *p == *s)) {
 			p++;
 			s++;
-		} else if (star) {
-			p = star + 1;
-			s = ++ss;
-		} else
+			continue;
+		}
+		if (!star)
 			return 0;
+		p = star + 1;
+		s = ++ss;
 	}
 	while (*p == '*')
 		p++;
