@@ -217,9 +217,10 @@ def run_script(which, p, out):
     if which == 'post:kernel':
         cmd = ['/sbin/new-kernel-pkg', '--package', 'kernel', '--install', k]
         env = None
-    elif which == 'posttrans:kernel':
+    elif which in ('posttrans:kernel', 'posttrans:kernel-stock'):
         rc = _run(['/sbin/new-kernel-pkg', '--package', 'kernel', '--mkinitrd', '--dracut', '--depmod', '--update', k], None, out, which, p)
-        if os.path.exists('/etc/sysconfig/xen-kernel') and os.path.exists('/usr/bin/grub-bootxen.sh'):
+        # the Virt SIG kernel's %posttrans only (xen-centos6-facts.md 1.7): a stock kernel never calls it
+        if which == 'posttrans:kernel' and os.path.exists('/etc/sysconfig/xen-kernel') and os.path.exists('/usr/bin/grub-bootxen.sh'):
             env = dict(os.environ, kver=k)
             _run(['/usr/bin/grub-bootxen.sh'], env, out, which, p)
         return rc
@@ -439,6 +440,14 @@ def load_repos(opts, out, arch, header):
     return enabled, offered
 
 
+def by_nevr(offered, spec):
+    """The offered package a NAME-VERSION-RELEASE or NAME-VERSION spec names, else None."""
+    for p in offered:
+        if spec in ('%s-%s-%s' % (p['name'], p['version'], p['release']), '%s-%s' % (p['name'], p['version'])):
+            return p
+    return None
+
+
 def latest(offered, name):
     c = [p for p in offered if p['name'] == name]
     best = None
@@ -501,6 +510,18 @@ def run(cmd, pkgs, opts, out, arch):
         for name in pkgs:
             base = re.sub(r'\.(x86_64|noarch|i686)$', '', name)
             best = latest(offered, base)
+            exact = None if best is not None else by_nevr(offered, base)
+            if exact is not None:
+                # NAME-VERSION-RELEASE (or NAME-VERSION): that package; an install-only one (kernel) goes in
+                # beside the others even when a newer one is installed
+                base, best = exact['name'], exact
+                have = rpmdb.installed(db, base)
+                if any(h['version'] == best['version'] and h['release'] == best['release'] for h in have):
+                    out('Package %s already installed and latest version' % fullname(best))
+                    continue
+                if best['installonly'] or not have:
+                    want.append(best)
+                    continue
             have = rpmdb.installed(db, base)
             if best is None:
                 if have:
