@@ -257,12 +257,14 @@ describeTestbed('fault points', () => {
   // ---- exec ----------------------------------------------------------------------------------------
   it('exec fromSsh after + drop: the command ran, its exit status never arrives', async () => {
     await waitUp(ex);
-    const fp = await addFaultPoint(ex, { at: 'exec', match: '* -c echo ran > /root/ran*', fromSsh: true, when: 'after', action: 'drop' });
+    const fp = await addFaultPoint(ex, { at: 'exec', match: '* -c echo ran > /root/ran*', fromSsh: true, when: 'after', action: 'drop', times: 0 });
     expect(await run(ex, 'echo ran > /root/ran')).toMatchObject({ code: null, dropped: true });
     expect(await readHostFile(ex, '/root/ran')).toBe('ran\n');
     expect((await fp.firings())[0]!.subject).toBe('/bin/bash -c echo ran > /root/ran');
     // commands that do not match, and matching programs not started by sshd, are left alone
     expect(await run(ex, 'bash -c "echo ran > /root/ran2"; echo rc=$?')).toMatchObject({ code: 0, stdout: 'rc=0\n' });
+    expect(await fp.firings()).toHaveLength(1);
+    await fp.clear();
   });
 
   it('exec before + fail: grub --batch "fails" without running, the stage2 word is untouched', async () => {

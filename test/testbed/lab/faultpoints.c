@@ -358,6 +358,11 @@ int rename(const char *o, const char *n) { return hooked_rename(AT_FDCWD, o, AT_
 int renameat(int od, const char *o, int nd, const char *n) { return hooked_rename(od, o, nd, n, 0, 1); }
 int renameat2(int od, const char *o, int nd, const char *n, unsigned int f) { return hooked_rename(od, o, nd, n, f, 2); }
 
+static int (*next_close)(int);
+static int (*next_fclose)(FILE *);
+static int (*next_dup2)(int, int);
+static int (*next_dup3)(int, int, int);
+static int (*next_dup)(int);
 /* ---- write: open for writing ... last close ---------------------------------------------------------- */
 #define MAXT 32
 struct tracked {
@@ -457,9 +462,9 @@ int tb_fp_fopen_flags(const char *mode)
 
 int close(int fd)
 {
-	static int (*next)(int);
+	int (*next)(int) = next_close;
 	if (!next)
-		next = (int (*)(int))dlsym(RTLD_NEXT, "close");
+		next = next_close = (int (*)(int))dlsym(RTLD_NEXT, "close");
 	if (!nT || in_child)
 		return next(fd);
 	int i = find(fd);
@@ -471,9 +476,9 @@ int close(int fd)
 
 int fclose(FILE *f)
 {
-	static int (*next)(FILE *);
+	int (*next)(FILE *) = next_fclose;
 	if (!next)
-		next = (int (*)(FILE *))dlsym(RTLD_NEXT, "fclose");
+		next = next_fclose = (int (*)(FILE *))dlsym(RTLD_NEXT, "fclose");
 	if (!nT || in_child || !f)
 		return next(f);
 	int fd = fileno(f);
@@ -503,27 +508,27 @@ static int after_dup(int old, int nw, int rc)
 
 int dup2(int old, int nw)
 {
-	static int (*next)(int, int);
+	int (*next)(int, int) = next_dup2;
 	if (!next)
-		next = (int (*)(int, int))dlsym(RTLD_NEXT, "dup2");
+		next = next_dup2 = (int (*)(int, int))dlsym(RTLD_NEXT, "dup2");
 	int rc = next(old, nw);
 	return nT ? after_dup(old, nw, rc) : rc;
 }
 
 int dup3(int old, int nw, int flags)
 {
-	static int (*next)(int, int, int);
+	int (*next)(int, int, int) = next_dup3;
 	if (!next)
-		next = (int (*)(int, int, int))dlsym(RTLD_NEXT, "dup3");
+		next = next_dup3 = (int (*)(int, int, int))dlsym(RTLD_NEXT, "dup3");
 	int rc = next(old, nw, flags);
 	return nT ? after_dup(old, nw, rc) : rc;
 }
 
 int dup(int old)
 {
-	static int (*next)(int);
+	int (*next)(int) = next_dup;
 	if (!next)
-		next = (int (*)(int))dlsym(RTLD_NEXT, "dup");
+		next = next_dup = (int (*)(int))dlsym(RTLD_NEXT, "dup");
 	int rc = next(old);
 	if (nT && rc >= 0 && !in_child) {
 		int o = find(old);
@@ -538,8 +543,18 @@ int dup(int old)
 }
 
 /* a program started with its stdout/stderr redirected into a watched file (`cat > tmp`) */
+static int (*real_execvpe_p)(const char *, char *const[], char *const[]);
+
 __attribute__((constructor)) static void fp_start(void)
 {
+	/* the exec hooks run in vfork children too, where dlsym (which may allocate) must not run */
+	real_execve_p = (int (*)(const char *, char *const[], char *const[]))dlsym(RTLD_NEXT, "execve");
+	real_execvpe_p = (int (*)(const char *, char *const[], char *const[]))dlsym(RTLD_NEXT, "execvpe");
+	next_close = (int (*)(int))dlsym(RTLD_NEXT, "close");
+	next_fclose = (int (*)(FILE *))dlsym(RTLD_NEXT, "fclose");
+	next_dup2 = (int (*)(int, int))dlsym(RTLD_NEXT, "dup2");
+	next_dup3 = (int (*)(int, int, int))dlsym(RTLD_NEXT, "dup3");
+	next_dup = (int (*)(int))dlsym(RTLD_NEXT, "dup");
 	if (fp_off() || !have_points())
 		return;
 	for (int fd = 0; fd <= 2; fd++) {
@@ -673,9 +688,9 @@ int execv(const char *path, char *const argv[])
 
 int execvpe(const char *file, char *const argv[], char *const envp[])
 {
-	static int (*next)(const char *, char *const[], char *const[]);
+	int (*next)(const char *, char *const[], char *const[]) = real_execvpe_p;
 	if (!next)
-		next = (int (*)(const char *, char *const[], char *const[]))dlsym(RTLD_NEXT, "execvpe");
+		next = real_execvpe_p = (int (*)(const char *, char *const[], char *const[]))dlsym(RTLD_NEXT, "execvpe");
 	if (!strchr(file, '/'))
 		hooked_exec(file, argv, envp, 1);
 	else
