@@ -3,6 +3,7 @@
 #   openssh-server (only the sshd binary is used; the system ssh service is never started by the test bed)
 #   sudo           (the simulated hosts' non-root login uses it, with CentOS 6's `Defaults requiretty`)
 #   e2fsprogs, util-linux, python3 (normally present)
+#   gcc, libc6-dev (the ld.so.preload library: /proc/xen, and the rename/write/exec fault points)
 # Exits 0 when everything is there (or was installed), non-zero with a reason on stderr otherwise.
 # Safe to run repeatedly; does nothing when all is installed. Needs root to install.
 set -u
@@ -13,6 +14,8 @@ command -v mkfs.ext4 >/dev/null 2>&1 || [ -x /usr/sbin/mkfs.ext4 ] || [ -x /sbin
 command -v unshare >/dev/null 2>&1 || need+=(util-linux)
 [ -x /usr/bin/python3 ] || need+=(python3)
 command -v ssh-keygen >/dev/null 2>&1 || need+=(openssh-client)
+command -v gcc >/dev/null 2>&1 || need+=(gcc)
+[ -e /usr/include/stdio.h ] || need+=(libc6-dev)
 [ ${#need[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" != 0 ]; then
   echo "ensure-deps: missing ${need[*]} and not root, cannot install" >&2; exit 1
