@@ -46,10 +46,16 @@ export interface LockOwner {
   command: string;
 }
 
-/** The lock file: line-based so the host's shell can read the run and the reboot lease. */
+/**
+ * The lock file: line-based so the host's shell can read the run, the reboot lease and the boot
+ * it was taken in (`boot=` is filled in on the host: a lock from an earlier boot, without a reboot
+ * lease, belongs to a run that died with that boot — a power cut — and is taken over at once).
+ */
 export function lockFileText(owner: LockOwner, rebootUntil = 0): string {
-  return `dom0up-lock 1\nrun=${owner.runId}\nrebootUntil=${rebootUntil}\nowner=${JSON.stringify(owner)}\n`;
+  return `dom0up-lock 1\nrun=${owner.runId}\nrebootUntil=${rebootUntil}\nboot=BOOT\nowner=${JSON.stringify(owner)}\n`;
 }
+
+const BOOT_ID = 'cat /proc/sys/kernel/random/boot_id 2>/dev/null';
 
 const RUN_OF_LOCK = sh`sed -n 's/^run=//p' ${LOCK_PATH} 2>/dev/null | head -n 1`;
 
@@ -94,15 +100,18 @@ export function acquireLockScript(o: AcquireOptions): string {
     `  held=$(${RUN_OF_LOCK})`,
     `  until=$(sed -n 's/^rebootUntil=//p' "$L" 2>/dev/null | head -n 1); case "$until" in ''|*[!0-9]*) until=0 ;; esac`,
     '  age=$(( now - $(stat -c %Y "$L") ))',
+    `  hboot=$(sed -n 's/^boot=//p' "$L" 2>/dev/null | head -n 1); cboot=$(${BOOT_ID})`,
+    '  live=0; [ "$age" -lt ' + LEASE_S + ' ] && live=1',
+    '  if [ "$live" = 1 ] && [ -n "$hboot" ] && [ "$hboot" != BOOT ] && [ "$hboot" != "$cboot" ] && [ "$now" -ge "$until" ]; then live=0; echo "tookover_reason=the host rebooted"; fi',
     '  if [ "$held" != "$mine" ]; then',
-    `    if [ "$age" -lt ${LEASE_S} ] || { [ "$now" -lt "$until" ] && [ "$brk" = 0 ]; }; then`,
+    `    if [ "$live" = 1 ] || { [ "$now" -lt "$until" ] && [ "$brk" = 0 ]; }; then`,
     '      echo "lock_age=$age"; echo "lock_until=$until"; echo "lock_now=$now"; echo "lock_begin"; head -c 4096 "$L"; echo; echo "lock_end"',
     `      exit ${HOST_EXIT.lockRefused}`,
     '    fi',
     '    echo "tookover_age=$age"; echo "tookover_until=$until"; echo "tookover_begin"; head -c 4096 "$L"; echo; echo "tookover_end"',
     '  fi',
     'fi',
-    sh`printf '%s\n' ${lockFileText(o.owner).trimEnd().split('\n')} > "$L.tmp" && mv -f "$L.tmp" "$L" || exit 3`,
+    sh`printf '%s\n' ${lockFileText(o.owner).trimEnd().split('\n')} | sed "s/^boot=BOOT$/boot=$(${raw(BOOT_ID)})/" > "$L.tmp" && mv -f "$L.tmp" "$L" || exit 3`,
     'flock -u 8; exec 8>&-',
     'echo "lock_acquired=$mine"',
   ].join('\n');
@@ -112,7 +121,7 @@ export function acquireLockScript(o: AcquireOptions): string {
 export function rebootLeaseScript(owner: LockOwner, seconds: number): string {
   return [
     sh`until=$(( $(date +%s) + ${String(Math.max(0, Math.round(seconds)))} ))`,
-    sh`printf 'dom0up-lock 1\nrun=%s\nrebootUntil=%s\nowner=%s\n' ${owner.runId} "$until" ${JSON.stringify(owner)} > ${LOCK_PATH}.tmp && mv -f ${LOCK_PATH}.tmp ${LOCK_PATH} || exit 3`,
+    sh`printf 'dom0up-lock 1\nrun=%s\nrebootUntil=%s\nboot=%s\nowner=%s\n' ${owner.runId} "$until" "$(${raw(BOOT_ID)})" ${JSON.stringify(owner)} > ${LOCK_PATH}.tmp && mv -f ${LOCK_PATH}.tmp ${LOCK_PATH} || exit 3`,
   ].join('\n');
 }
 

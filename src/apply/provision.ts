@@ -11,7 +11,7 @@
 import { createHash } from 'node:crypto';
 import { HOST_FACTS, xlFacts, gatherWith, VERIFY_FACTS, type HostFacts } from '../facts/index.js';
 import { makePlan, type PlanContext } from '../plan/make-plan.js';
-import type { FileStep, OneShotStep, Plan, PlanMode, PlanStep, ProvisionRequest, VerifyStep } from '../plan/plan.js';
+import type { CommandStep, FileStep, OneShotStep, Plan, PlanMode, PlanStep, ProvisionRequest, VerifyStep } from '../plan/plan.js';
 import { RemoteError, UserError } from '../errors.js';
 import type { ExecResult, Transport } from '../transport/index.js';
 import { verifyHost, type VerifyReport } from '../verify/verify-host.js';
@@ -19,7 +19,7 @@ import { interruptExitCode, interruptName, processInterruptSignal, runStarted } 
 import { judgeOneShot, oneShotError, oneShotScript } from './one-shot.js';
 import { rebootAndWait, rebootCommand } from './reboot.js';
 import { beginRunScript, detachedYumScript, HOST_EXIT, journalScript, parseYumRc, rebootLeaseScript, scriptOutput, waitForXlScript, writeFilesScript, type FileWrite, type LockOwner } from './host-scripts.js';
-import { buildRunMeta, previousRun } from './run-journal.js';
+import { buildRunMeta, CLEAN_OUTCOMES, previousRun } from './run-journal.js';
 import { newNonce, RunSession } from './run-session.js';
 import { hostFactsOf, readHostFacts, readHostFactsReady, verifyFactsOf, verifyWithRetry, xlStarting } from './waits.js';
 import { comparePrediction } from '../plan/prediction.js';
@@ -54,6 +54,8 @@ export interface ProvisionContext {
   /** What the package install did differs from the prediction the operator saw: go on? (default: yes, noted). */
   confirmDeviation?: (plan: Plan, deviations: string[]) => Promise<boolean>;
   events?: ProvisionEvents;
+  /** The plan as made (initial) and as completed from the facts after yum (tests, UIs). */
+  onPlan?: (plan: Plan, when: 'initial' | 'after-install') => void;
   /**
    * Fleet rollouts: called when the host is ready to change grub.conf and reboot; resolves when
    * its reboot batch may go. false = the failure budget is spent: grub.conf stays untouched and
@@ -162,6 +164,10 @@ class Provision {
   private readonly done = { begun: false, written: [] as FileStep[], yumStarted: false, yumDone: false, oneShot: false, rebootSent: false, committed: false };
   private phaseNow = 'facts';
   private planContext: PlanContext = {};
+  /** The lock of a run that is gone was taken over (reported with the lock step). */
+  private tookOver: string | null = null;
+  /** Command steps this run ran (each at most once). */
+  private readonly ranCommands = new Set<string>();
 
   constructor(private readonly ctx: ProvisionContext) {
     this.ev = ctx.events ?? silentEvents;
@@ -239,8 +245,8 @@ class Provision {
     // a run that stopped half-way (interrupted, connection lost, killed): say where; the plan below
     // starts from what the host has now, so this run continues from there
     const prev = previousRun(this.facts.state.runs, this.facts.state.lastRunSteps);
-    if (prev && !prev.finished && this.facts.state.lock?.runId !== prev.runId) {
-      const d = `run ${prev.runId} stopped at ${prev.phase}${prev.error ? ` (${prev.error})` : ''}; continuing from what the host has now`;
+    if (prev && (!prev.finished || !CLEAN_OUTCOMES.has(prev.outcome ?? '')) && this.facts.state.lock?.runId !== prev.runId) {
+      const d = `run ${prev.runId} stopped at ${prev.phase}${prev.outcome && prev.outcome !== 'failed' ? ` (${prev.outcome})` : ''}${prev.error ? ` (${prev.error.slice(0, 200)})` : ''}; continuing from what the host has now`;
       this.report.steps.push({ id: 'resume', status: 'done', detail: d, durationMs: 0 });
       this.ev.done('resume', 'ok', d);
     }
@@ -249,6 +255,7 @@ class Provision {
     if (ctx.savedPlan) ctx.savedPlan.check(live, this.facts);
     this.plan = ctx.savedPlan ? ctx.savedPlan.plan : live;
     this.report.plan = this.plan;
+    ctx.onPlan?.(this.plan, 'initial');
     if (this.plan.refusals.length) throw new PreflightError(ctx.target, this.plan);
     if (!this.plan.changed) return this.unchanged();
     this.checkAbort('confirm');
@@ -331,8 +338,10 @@ class Provision {
           break;
         }
         case 'command': {
-          await this.flush('before yum');
-          const after = await this.yum(s.command);
+          await this.flush(`before ${s.id}`);
+          if (this.ranCommands.has(s.id)) throw new RemoteError(this.t.target, s.id, `${s.command} ran and the host still needs it (${s.reason})`, 'read the run journal\'s log on the host and finish it by hand');
+          this.ranCommands.add(s.id);
+          const after = await this.command(s);
           steps = [...steps.slice(0, i + 1), ...after];
           break;
         }
@@ -405,20 +414,24 @@ class Provision {
     const exec = () => session.run(phase, body.join('\n'), { stdin: Buffer.concat(payload), timeoutMs: 120_000, ...(first ? { acquire: { breakLock: this.ctx.breakLock ?? false }, recordsAfter: true } : {}) });
     const run = async () => {
       const r = await exec();
-      this.afterScript(phase, r, writes, oneShot, first);
+      this.afterScript(phase, r, writes, oneShot, first, o.tail !== undefined);
       return r;
     };
     if (o.tail) return run();
     if (!writes.length && !oneShot && !first) return run();
     const text = first && !writes.length ? 'taking the lock, recording the host as it is' : `writing ${label}`;
-    return this.step(first ? 'lock' : writes[0]?.id ?? (oneShot ? 'one-shot' : phase), text, run, () => `${first ? `lock ${this.ctx.runId}; journal /var/lib/dom0up/runs/${this.ctx.runId}` : ''}${first && (writes.length || oneShot) ? '; ' : ''}${writes.map((w) => `${w.action === 'create' ? 'created' : 'updated'} ${w.via ?? w.path}`).join(', ')}${oneShot ? `${writes.length ? '; ' : ''}entry ${oneShot.index} boots once` : ''}`);
+    return this.step(first ? 'lock' : writes[0]?.id ?? (oneShot ? 'one-shot' : phase), text, run, () => `${first ? `lock ${this.ctx.runId}${this.tookOver ? ` (${this.tookOver})` : ''}; journal /var/lib/dom0up/runs/${this.ctx.runId}` : ''}${first && (writes.length || oneShot) ? '; ' : ''}${writes.map((w) => `${w.action === 'create' ? 'created' : 'updated'} ${w.via ?? w.path}`).join(', ')}${oneShot ? `${writes.length ? '; ' : ''}entry ${oneShot.index} boots once` : ''}`);
   }
 
   /** Reads a batch script's result: what was written, what failed and why. */
-  private afterScript(phase: string, r: ExecResult & { out: string }, writes: FileStep[], oneShot: OneShotStep | null, first: boolean): void {
+  private afterScript(phase: string, r: ExecResult & { out: string }, writes: FileStep[], oneShot: OneShotStep | null, first: boolean, allowLost = false): void {
     const session = this.session!;
     const { kv, all } = scriptOutput(r.out);
     if (first && kv.has('run_begun')) this.done.begun = true;
+    if (first && kv.has('tookover_age')) {
+      const held = /^run=(.*)$/m.exec(/tookover_begin\n([\s\S]*?)\ntookover_end/.exec(r.out)?.[1] ?? '')?.[1] ?? 'another run';
+      this.tookOver = `took over the lock of ${held} (${kv.get('tookover_reason') ?? `not renewed for ${kv.get('tookover_age')} s`})`;
+    }
     for (const n of all.get('wrote') ?? []) {
       const s = writes[Number(n)];
       if (s) this.done.written.push(s);
@@ -427,7 +440,9 @@ class Provision {
     const target = this.t.target;
     const err = r.stderr.toString('utf8').trim();
     if (r.lost) {
-      throw new RemoteError(target, phase, `the connection was lost while ${writes.length ? `writing ${writes.map((w) => w.via ?? w.path).join(', ')} (each file is either the old or the new version)` : 'talking to the host'}`, 'run again: dom0up reads the host and continues from what it has');
+      if (allowLost) return; // the reboot: the marker and the new boot_id tell what happened
+      const at = writes.some((w) => w.id === 'grub' || w.id === 'grub-commit') ? 'grub.conf write' : writes.length ? `${writes[0]!.id} write` : phase;
+      throw new RemoteError(target, at, `the connection was lost while ${writes.length ? `writing ${writes.map((w) => w.via ?? w.path).join(', ')} (each file is either the old or the new version)` : 'talking to the host'}`, 'run again: dom0up reads the host and continues from what it has');
     }
     session.checkCommon(phase, r, writes.length ? 'the writes' : phase);
     if (r.code === HOST_EXIT.changed) {
@@ -441,6 +456,7 @@ class Provision {
     if (r.code === 3 && oneShot && /no \/sbin\/grub/.test(err)) throw new RemoteError(target, 'one-shot boot', '/sbin/grub is missing, so the Xen entry cannot be booted once', 'install the grub package, or use --no-once (default switch with fallback)');
     if (r.code !== 0) {
       const failedAt = writes.find((w) => !this.done.written.includes(w));
+      if (failedAt) phase = `${failedAt.id === 'grub' || failedAt.id === 'grub-commit' ? 'grub.conf' : failedAt.id} write`;
       const dir = failedAt ? failedAt.path.slice(0, failedAt.path.lastIndexOf('/')) || '/' : '';
       if (/No space left on device|Disk quota exceeded/i.test(err)) {
         throw new RemoteError(target, phase, `ENOSPC: no space left on the file system of ${dir} while writing ${failedAt?.path ?? 'a file'}; that file is untouched`, `free space in ${dir} (df -h ${dir}; package-cleanup --oldkernels for /boot) and run again`, 1, err || undefined);
@@ -453,13 +469,17 @@ class Provision {
 
   // ---------------------------------------------------------------- yum
 
-  private async yum(command: string): Promise<PlanStep[]> {
+  private async command(cs: CommandStep): Promise<PlanStep[]> {
+    const command = cs.command;
+    const isYum = cs.id === 'yum-install';
+    const what = isYum ? 'yum install xen' : 'finishing the kernel install';
+    const stepId = isYum ? 'yum' : cs.id;
     const session = this.session!;
     if (!this.done.begun) await this.flush('begin');
     const nonce = newNonce();
     const marker = `\n@@${nonce} `;
-    this.done.yumStarted = true;
-    const facts2 = await this.step('yum', command, async () => {
+    if (isYum) this.done.yumStarted = true;
+    const facts2 = await this.step(stepId, command, async () => {
       let seen = '';
       let done = false;
       const onAbort = () => this.ev.progress(`interrupted: stopping once yum finishes (${interruptName(this.signal)} again quits at once; yum keeps running on the host)`);
@@ -487,29 +507,30 @@ class Provision {
       const r = g.exec;
       const out = g.preamble;
       const tail = out.trim().split('\n').slice(-15).join('\n');
-      if (r.lost) throw new RemoteError(this.t.target, 'yum', 'the connection was lost during yum install xen; yum goes on on the host by itself (detached), and the packages never change the default (UPDATEDEFAULT=no)', 'run again: dom0up waits for the lock the install holds, reads the installed packages and continues', 1, tail || undefined);
-      session.checkCommon('yum', { ...r, out: r.stdout.toString('utf8') }, 'yum');
-      if (r.timedOut) throw new RemoteError(this.t.target, 'yum', 'yum install xen took longer than 45 minutes (it goes on on the host)', undefined, 1, tail);
+      if (r.lost) throw new RemoteError(this.t.target, stepId, `the connection was lost during ${what}; it goes on on the host by itself (detached), and the packages never change the default (UPDATEDEFAULT=no)`, 'run again: dom0up waits for the lock the install holds, reads the installed packages and continues', 1, tail || undefined);
+      session.checkCommon(stepId, { ...r, out: r.stdout.toString('utf8') }, what);
+      if (r.timedOut) throw new RemoteError(this.t.target, stepId, `${what} took longer than 45 minutes (it goes on on the host)`, undefined, 1, tail);
       const rc = parseYumRc(r.stdout.toString('latin1'), nonce);
-      if (rc === null) throw new RemoteError(this.t.target, 'yum', `yum install xen did not report its exit status (script exit ${r.code ?? '?'})`, 'see the log; run again', 1, tail || r.stderr.toString('utf8').trim().slice(-1500) || undefined);
+      if (rc === null) throw new RemoteError(this.t.target, stepId, `${what} did not report its exit status (script exit ${r.code ?? '?'})`, 'see the log; run again', 1, tail || r.stderr.toString('utf8').trim().slice(-1500) || undefined);
       if (rc !== 0) {
-        throw new RemoteError(this.t.target, 'yum', `yum install xen failed (exit ${rc}); the default boot entry was not changed (UPDATEDEFAULT=no)`, 'see the output above; check the repositories (dom0up facts HOST)', 1, tail);
+        throw new RemoteError(this.t.target, stepId, `${what} failed (exit ${rc}); the default boot entry was not changed (UPDATEDEFAULT=no)`, isYum ? 'see the output above; check the repositories (dom0up facts HOST)' : 'see the output above', 1, tail);
       }
-      this.done.yumDone = true;
-      if (!g.results) throw new RemoteError(this.t.target, 'facts after yum', 'the host did not answer the facts after yum', 'run again');
+      if (isYum) this.done.yumDone = true;
+      if (!g.results) throw new RemoteError(this.t.target, `facts after ${stepId}`, `the host did not answer the facts after ${what}`, 'run again');
       return hostFactsOf(g.results);
-    }, () => 'installed');
+    }, () => (isYum ? 'installed' : 'done'));
     this.facts = facts2;
     // the rest of the plan, made again by the same planner from what the packages did
     this.phaseNow = 'plan after yum';
     const p2 = makePlan(facts2, this.ctx.req, this.ctx.mode, this.ctx.target, this.planContext);
-    this.report.planAfterInstall = p2;
+    if (isYum) this.report.planAfterInstall = p2;
+    this.ctx.onPlan?.(p2, 'after-install');
     if (p2.refusals.length) throw new PreflightError(this.ctx.target, p2);
     if (p2.steps.some((s) => s.action === 'after-install')) {
       throw new RemoteError(this.t.target, 'after yum', 'Xen still looks uninstalled after yum install xen (no xen-hypervisor package or /boot/xen.gz)', 'check the yum output in the log');
     }
-    const deviations = comparePrediction(this.plan, p2);
-    this.report.deviations = deviations;
+    const deviations = isYum ? comparePrediction(this.plan, p2) : [];
+    if (isYum) this.report.deviations = deviations;
     if (deviations.length) {
       this.ev.progress(`the install differs from the plan: ${deviations.join('; ')}`);
       if (this.ctx.savedPlan) throw new RemoteError(this.t.target, 'after yum', `the packages changed grub.conf differently than the reviewed plan predicted: ${deviations.join('; ')}; nothing more was changed (the default boot entry is as before the run)`, 'make and review a new plan (dom0up plan HOST --out PLAN.json)');
@@ -518,10 +539,11 @@ class Provision {
         throw new UserError(`${this.ctx.target}: stopped after yum: the install differed from the plan (${deviations.join('; ')}); Xen is installed, grub.conf's default is as before the run`, `review dom0up plan ${this.ctx.target}, then run again`);
       }
     }
-    // the plan's steps from here on: the new plan's steps after its (skipped) yum, and any earlier one that is not done
-    const yumAt = p2.steps.findIndex((s) => s.kind === 'command');
+    // the plan's steps from here on: the new plan's steps after its (now skipped) yum, and any earlier file step that is not done
+    const yumAt = p2.steps.findIndex((s) => s.kind === 'command' && s.id === 'yum-install');
     const rest = p2.steps.filter((s, i) => i > yumAt || (s.action !== 'skip' && s.kind === 'file'));
-    this.plan = { ...this.plan, steps: [...this.plan.steps.slice(0, this.plan.steps.findIndex((s) => s.kind === 'command') + 1), ...rest], staging: p2.staging, desired: p2.desired };
+    const doneUpTo = this.plan.steps.findIndex((s) => s === cs);
+    this.plan = { ...this.plan, steps: [...this.plan.steps.slice(0, doneUpTo + 1), ...rest], staging: p2.staging, desired: p2.desired };
     return rest;
   }
 
@@ -545,10 +567,11 @@ class Provision {
       send: async (token) => {
         const tail = [rebootLeaseScript(this.session!.owner, leaseS), journalScript(ctx.runId, [{ t: new Date().toISOString(), step: 'reboot', status: 'begin', detail: `boot_id ${oldBootId}` }]), rebootCommand(token)].join('\n');
         const r = await this.flush('reboot', { tail });
-        this.done.rebootSent = true;
+        if (!r.lost) this.done.rebootSent = true;
         return r;
       },
       onSendFailed: () => new Error('internal: reboot script failure not thrown'),
+      onMarkerMissing: () => new RemoteError(this.t.target, 'reboot', 'the connection dropped before the script that writes grub.conf, sets the one-shot boot and reboots had completed; the host did not reboot', 'run again: dom0up reads what the host has and continues'),
       ...(this.signal ? { signal: this.signal } : {}),
     }), (r) => `back after ${(r.totalMs / 1000).toFixed(1)} s with boot_id ${r.newBootId}`);
     this.t = rb.transport;

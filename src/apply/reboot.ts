@@ -35,6 +35,12 @@ export interface RebootOptions {
   send?: (token: string) => Promise<ExecResult>;
   /** Describes a failed send (the script's own failure, e.g. a write refused) — thrown as is. */
   onSendFailed?: (r: ExecResult) => Error;
+  /**
+   * The old boot answers without the marker (the script that ends in the reboot never completed):
+   * with `send`, what to throw instead of sending the reboot alone (the script's other work —
+   * writes, the one-shot boot — may not have happened; only a new run knows what the host has).
+   */
+  onMarkerMissing?: () => Error;
 }
 
 export interface RebootResult {
@@ -174,6 +180,10 @@ export async function rebootAndWait(o: RebootOptions): Promise<RebootResult> {
     if (newId === o.bootId) {
       if (!oldSince) oldSince = Date.now();
       // the old boot answers without the marker: the reboot command never ran. Send it again.
+      if (marker !== token && o.onMarkerMissing) {
+        await conn.close().catch(() => undefined);
+        throw o.onMarkerMissing();
+      }
       if (marker !== token && resent < 3) {
         resent++;
         o.onProgress?.('the reboot command did not reach the host (the connection dropped before it); sending it again');

@@ -132,7 +132,8 @@ export function previousRun(runs: readonly string[], lastRunSteps: string | null
   const runId = runs[runs.length - 1];
   if (!runId) return null;
   const recs = parseStepRecords(lastRunSteps);
-  const last = recs[recs.length - 1];
+  const work = recs.filter((r) => r.status !== 'end');
+  const last = work[work.length - 1];
   const end = recs.find((r) => r.status === 'end');
   const failed = [...recs].reverse().find((r) => r.status === 'failed');
   return {
@@ -140,6 +141,9 @@ export function previousRun(runs: readonly string[], lastRunSteps: string | null
     phase: last ? last.step : 'begin',
     finished: end !== undefined,
     ...(end?.outcome ? { outcome: end.outcome } : {}),
-    ...(failed?.detail ? { error: failed.detail } : {}),
+    ...(failed?.detail ? { error: failed.detail } : end?.outcome === 'failed' && end.detail ? { error: end.detail } : {}),
   };
 }
+
+/** Outcomes after which the next run has nothing to pick up. */
+export const CLEAN_OUTCOMES = new Set(['verified', 'unchanged', 'rolled-back', 'reboot-pending', 'skipped', 'cancelled']);

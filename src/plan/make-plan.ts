@@ -6,6 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import {
+  canBeDom0,
   dirnameWithSlash,
   insertEntryCopy,
   setFallbackEntries,
@@ -216,6 +217,12 @@ function sizeMiB(s: string): number | null {
   }
 }
 
+/** Kernels that can be a Dom0, installed (rpm) and in /boot, whose initramfs was never built. */
+export function unfinishedKernels(f: HostFacts): string[] {
+  const rpm = new Set(f.packages.installed.kernel ?? []);
+  return f.boot.kernels.filter((v) => canBeDom0(v) && rpm.has(v) && !f.boot.initramfs.includes(v) && f.boot.files.includes(`vmlinuz-${v}`));
+}
+
 /** Dom0 memory in the args is fixed (an amount, not only min:/max:), so xl's autoballoon should be off. */
 function fixesDom0Mem(args: string): boolean {
   const v = /(?:^|\s)dom0_mem=(\S+)/.exec(args)?.[1];
@@ -381,6 +388,9 @@ export function makePlan(f: HostFacts, req: ProvisionRequest, mode: PlanMode, ta
   const grubEncoding = f.grub.encoding ?? 'utf8';
   const grubSha = f.grub.bytes ? createHash('sha256').update(f.grub.bytes).digest('hex') : null;
   const grubMode = f.grub.stat?.mode ?? 0o600;
+  // a dom0-capable kernel installed whose %posttrans never ran (an install cut short): no initramfs yet
+  const unfinished = mode === 'apply' ? unfinishedKernels(f) : [];
+  const initramfsAfter = [...f.boot.initramfs, ...unfinished];
 
   // ---- the grub.conf edit (decides the hypervisor arguments every other file carries)
   let desired: Desired = { kernel: null, hypervisorArgs: hyp.fn(null), changes: hyp.usesDefaults ? hyp.changesForNew : hyp.changes, usesDefaults: hyp.usesDefaults };
@@ -389,7 +399,7 @@ export function makePlan(f: HostFacts, req: ProvisionRequest, mode: PlanMode, ta
   if (hostConf && grubPath) {
     try {
       if (!installing) {
-        grub = planGrub(f, hostConf, req, mode, hyp, { boot: f.boot.kernels, initramfs: f.boot.initramfs }, once);
+        grub = planGrub(f, hostConf, req, mode, hyp, { boot: f.boot.kernels, initramfs: initramfsAfter }, once);
         desired = grub.desired;
         if (grub.knownGoodNote) notes.push({ code: 'known-good', message: grub.knownGoodNote });
         notes.push(...grub.notes);
@@ -405,7 +415,7 @@ export function makePlan(f: HostFacts, req: ProvisionRequest, mode: PlanMode, ta
         });
         if (postInstall !== null) {
           const conf2 = parseGrubConf(postInstall, { latin1: grubEncoding === 'latin1' });
-          const g2 = planGrub(f, conf2, { ...req, ...(req.kernel === undefined ? { kernel: kp.version } : {}) }, mode, hyp, { boot: [...f.boot.kernels, kp.version], initramfs: [...f.boot.initramfs, kp.version] }, once);
+          const g2 = planGrub(f, conf2, { ...req, ...(req.kernel === undefined ? { kernel: kp.version } : {}) }, mode, hyp, { boot: [...f.boot.kernels, kp.version], initramfs: [...initramfsAfter, kp.version] }, once);
           predicted = { postInstall, grub: g2, version: kp.version, source: kp.source };
           desired = { ...g2.desired, kernel: null };
         }
@@ -467,6 +477,9 @@ export function makePlan(f: HostFacts, req: ProvisionRequest, mode: PlanMode, ta
         ? { kind: 'command', id: 'yum-install', action: 'run', reason: 'Xen is not installed (xen-hypervisor, /boot/xen.gz)', command }
         : { kind: 'command', id: 'yum-install', action: 'skip', reason: `Xen is installed (xen-hypervisor ${f.packages.installed['xen-hypervisor']?.join(', ') ?? ''})`, command },
     );
+    for (const v of unfinished) {
+      steps.push({ kind: 'command', id: 'kernel-initramfs', action: 'run', reason: `kernel ${v} is installed but its install did not finish (no initramfs: the package's %posttrans never ran); finish it as the package does (UPDATEDEFAULT=no: the default stays)`, command: shellCommand(['/sbin/new-kernel-pkg', '--package', 'kernel', '--mkinitrd', '--dracut', '--depmod', '--update', v]) });
+    }
   }
 
   // ---- reboot needed?

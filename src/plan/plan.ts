@@ -81,7 +81,8 @@ export interface FileStep {
 
 export interface CommandStep {
   kind: 'command';
-  id: 'yum-install';
+  /** yum-install: yum install xen; kernel-initramfs: finish a kernel install cut short (its %posttrans). */
+  id: 'yum-install' | 'kernel-initramfs';
   action: 'run' | 'skip';
   reason: string;
   /** The exact shell command. */

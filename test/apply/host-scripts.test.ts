@@ -34,7 +34,7 @@ d('the host lock: a lease taken under flock', () => {
     const h = host();
     const a = await h.t.exec(acquireLockScript({ owner: owner(RA), breakLock: false }));
     expect(a.code, a.stderr.toString()).toBe(0);
-    expect(readFileSync(lockFile(h), 'utf8')).toMatch(new RegExp(`^dom0up-lock 1\\nrun=${RA}\\nrebootUntil=0\\nowner=`));
+    expect(readFileSync(lockFile(h), 'utf8')).toMatch(new RegExp(`^dom0up-lock 1\\nrun=${RA}\\nrebootUntil=0\\nboot=[0-9a-f-]{36}\\nowner=`));
     expect(statSync(path.join(h.varlib, 'dom0up')).mode & 0o777).toBe(0o700);
     const b = await h.t.exec(acquireLockScript({ owner: owner(RB), breakLock: true }));
     expect(b.code).toBe(HOST_EXIT.lockRefused);
@@ -79,6 +79,15 @@ d('the host lock: a lease taken under flock', () => {
     expect((await h.t.exec(releaseLockScript(RA))).stdout.toString()).toBe('');
     expect((await h.t.exec(releaseLockScript(RB))).stdout.toString()).toContain('lock_released=1');
     expect(existsSync(lockFile(h))).toBe(false);
+  });
+
+  it('a fresh lock from an earlier boot (its run died with a power cut) is taken over at once', async () => {
+    const h = host();
+    await h.t.exec(acquireLockScript({ owner: owner(RA), breakLock: false }));
+    writeFileSync(lockFile(h), readFileSync(lockFile(h), 'utf8').replace(/^boot=.*$/m, 'boot=00000000-0000-0000-0000-000000000000'));
+    const b = await h.t.exec(acquireLockScript({ owner: owner(RB), breakLock: false }));
+    expect(b.code, b.stdout.toString()).toBe(0);
+    expect(scriptOutput(b.stdout.toString()).kv.get('tookover_reason')).toBe('the host rebooted');
   });
 
   it('taking over is atomic: of eight runs racing for an expired lock exactly one wins', async () => {
