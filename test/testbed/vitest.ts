@@ -1,7 +1,9 @@
-// Helpers for vitest test files of the SSH tier: skip (loudly, with the reason) when the test bed
-// cannot run on this machine, and start/stop a fleet around a describe block.
-import { afterAll, beforeAll, describe, inject } from 'vitest';
+// Helpers for vitest test files that start simulated hosts: skip (loudly, with the reason) when the
+// test bed cannot run on this machine — or, in CI, fail with the reason — and start/stop a fleet
+// around a describe block.
+import { afterAll, beforeAll, inject } from 'vitest';
 import { startHosts, type Fleet, type HostSpec } from './index.js';
+import { describeTier } from '../helpers/tier.js';
 
 function skipReason(): string {
   try {
@@ -12,10 +14,11 @@ function skipReason(): string {
 }
 
 export const testbedSkipReason = skipReason();
-if (testbedSkipReason) console.warn(`dom0up test bed unavailable, skipping: ${testbedSkipReason}`);
+if (testbedSkipReason) console.warn(`dom0up test bed unavailable: ${testbedSkipReason}`);
 
-/** `describe` when the test bed can run here, else `describe.skip` (the reason is printed). */
-export const describeTestbed = (testbedSkipReason ? describe.skip : describe) as typeof describe;
+/** `describe` when the test bed can run here; else `describe.skip` (the reason is printed), or in CI
+ *  one failing test that gives the reason. */
+export const describeTestbed = describeTier('simulated-host tier', testbedSkipReason);
 
 /** Start hosts in beforeAll and stop them in afterAll; returns a getter for the fleet. */
 export function useFleet(specs: number | HostSpec[], common?: HostSpec): () => Fleet {
