@@ -49,6 +49,21 @@ describeTerminal('--help on a terminal', () => {
     });
   }
 
+  // `script` from a pipe, `ssh -t` from a pipe, some CI runners: a terminal that reports 0 columns
+  it('on a terminal that reports no size (0×0): every help screen and the grub commands work, exit 0', async () => {
+    const runs = [[], ['grub'], ...top.filter((c) => c !== 'grub').map((c) => [c]), ...grub.map((c) => ['grub', c])].map((c) => [...c, '--help']);
+    runs.push(['grub', 'show', 'golden/seed-centos610/input.conf'], ['grub', 'lint', 'golden/fresh-after-yum/input.conf'], ['grub', 'plan', 'golden/fresh-after-yum/input.conf', '--dom0-mem', '1024M']);
+    for (const args of runs) {
+      const r = await runOnTerminal(BUNDLED, args, { cols: 250, rows: 60, unknownSize: true });
+      const what = `dom0up ${args.join(' ')} (0×0 terminal)`;
+      expect(r.text, what).not.toMatch(/dom0up: internal error|RangeError|Maximum call stack/);
+      expect(r.exitCode, `${what}:\n${r.text}`).toBe(0);
+      if (args.includes('--help')) expect(r.text, what).toMatch(/Exit codes: 0 success/);
+    }
+    const plan = await runOnTerminal(BUNDLED, runs.at(-1)!, { cols: 250, rows: 60, unknownSize: true });
+    expect(plan.text).toMatch(/^\+\s+kernel \/xen\.gz dom0_mem=1024M,max:1024M/m);
+  });
+
   it('--version prints the package version', async () => {
     const r = await runOnTerminal(BUNDLED, ['--version'], { cols: 80 });
     expect(r.exitCode).toBe(0);

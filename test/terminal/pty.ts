@@ -92,6 +92,9 @@ export interface SpawnOptions {
   /** the whole environment of the child (default: personEnv()) */
   env?: Record<string, string>;
   cwd?: string;
+  /** the terminal reports no size (0×0), as a pseudo-terminal made by `script` or `ssh -t` from a pipe
+   *  does: the program is started through `stty cols 0 rows 0`; the emulator still renders at cols×rows */
+  unknownSize?: boolean;
 }
 
 export interface Exit {
@@ -117,7 +120,8 @@ export class TermSession {
     const cols = o.cols ?? 100;
     const rows = o.rows ?? 30;
     this.term = new m.xterm.Terminal({ cols, rows, scrollback: 50_000, allowProposedApi: true, convertEol: false });
-    this.pty = m.pty.spawn(file, args, { name: 'xterm-256color', cols, rows, cwd: o.cwd ?? ROOT, env: o.env ?? personEnv() });
+    const [f, a] = o.unknownSize ? ['/bin/sh', ['-c', 'stty cols 0 rows 0 && exec "$0" "$@"', file, ...args]] : [file, args];
+    this.pty = m.pty.spawn(f, a, { name: 'xterm-256color', cols, rows, cwd: o.cwd ?? ROOT, env: o.env ?? personEnv() });
     this.pty.onData((d) => {
       this.raw += d;
       this.pending++;
