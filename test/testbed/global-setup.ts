@@ -43,6 +43,8 @@ export default async function setup(project: TestProject) {
     }
     return () => {};
   }
+  // once per run, for the log: what this machine offers the test bed
+  if (first) console.log(`dom0up test bed: machine features (test/testbed/machine.ts)\n${describeFeatures(machineFeatures({ stateDir: stateDir() }))}`);
   if (first) await cleanStale();
   return async () => {
     await stopRun(runId);
