@@ -67,7 +67,7 @@ function which(cmd: string, env: NodeJS.ProcessEnv): string | null {
   return null;
 }
 
-function firstLine(s: string | Buffer | null | undefined): string {
+function lastMessage(s: string | Buffer | null | undefined): string {
   // the last line that says something (mount adds "dmesg(1) may have more information…" after the error)
   const lines = String(s ?? '').split('\n').map((l) => l.trim()).filter((l) => l && !/^dmesg\(1\) may have more/.test(l));
   return lines[lines.length - 1] ?? '';
@@ -83,7 +83,7 @@ function inNamespaces(script: string, args: string[], env: NodeJS.ProcessEnv, fl
     timeout: 30_000,
   });
   if (r.error) return r.error.message;
-  if (r.status !== 0) return firstLine(r.stderr) || `exit ${r.status ?? r.signal}`;
+  if (r.status !== 0) return lastMessage(r.stderr) || `exit ${r.status ?? r.signal}`;
   return null;
 }
 
@@ -124,7 +124,7 @@ export function probeMachine(o: ProbeOptions = {}): Feature[] {
   if (fs.existsSync(py)) {
     const r = spawnSync(py, ['-I', '-B', '-c', 'import ast,sys; [ast.parse(open(f).read(), f) for f in sys.argv[1:]]; print(sys.version.split()[0])', path.join(TESTBED_DIR, 'lab', 'lab.py'), path.join(TESTBED_DIR, 'lab', 'boot.py'), path.join(TESTBED_DIR, 'host', 'tb', 'machine.py')], { encoding: 'utf8', timeout: 30_000 });
     pyOk = r.status === 0;
-    pyDetail = pyOk ? `${py} ${r.stdout.trim()}` : `${py} cannot read the test bed's Python: ${firstLine(r.stderr)}`;
+    pyDetail = pyOk ? `${py} ${r.stdout.trim()}` : `${py} cannot read the test bed's Python: ${lastMessage(r.stderr)}`;
   }
   add('python3', '/usr/bin/python3 (the lab, the boot firmware, the stand-in CentOS programs)', pyOk, pyDetail, 'apt-get install python3 (a python3 elsewhere, e.g. pyenv, does not count: the hosts see this machine\'s /usr/bin)');
 
@@ -148,7 +148,7 @@ export function probeMachine(o: ProbeOptions = {}): Feature[] {
       fs.writeFileSync(path.join(d, 'p.c'), '#define _GNU_SOURCE\n#include <dlfcn.h>\n#include <stdio.h>\nint probe(void) { return dlsym(RTLD_NEXT, "open") != NULL; }\n');
       const r = spawnSync(gcc, ['-shared', '-fPIC', '-o', path.join(d, 'p.so'), path.join(d, 'p.c'), '-ldl'], { encoding: 'utf8', env, timeout: 60_000 });
       gccOk = r.status === 0;
-      gccDetail = gccOk ? `${gcc} builds shared libraries` : `${gcc} cannot build a shared library: ${firstLine(r.stderr) || r.error?.message}`;
+      gccDetail = gccOk ? `${gcc} builds shared libraries` : `${gcc} cannot build a shared library: ${lastMessage(r.stderr) || r.error?.message}`;
     } finally {
       fs.rmSync(d, { recursive: true, force: true });
     }
@@ -188,7 +188,7 @@ export function probeMachine(o: ProbeOptions = {}): Feature[] {
       if (!mkfs) lp = 'not probed (no mkfs.ext4)';
       else {
         const mk = spawnSync(mkfs, ['-q', '-F', path.join(scratch, 'probe.img'), '1024'], { encoding: 'utf8', env, timeout: 30_000 });
-        if (mk.status !== 0) lp = `mkfs.ext4 on a file failed: ${firstLine(mk.stderr)}`;
+        if (mk.status !== 0) lp = `mkfs.ext4 on a file failed: ${lastMessage(mk.stderr)}`;
         else {
           const opt = sim('loop') ? 'loop=/dev/loop-simulated-missing' : 'loop';
           lp = inNamespaces(`set -e; mkdir -p "$1/mnt"; mount -t ext4 -o ${opt} "$1/probe.img" "$1/mnt"; touch "$1/mnt/w"`, [scratch], env, ['--mount']);
@@ -207,7 +207,7 @@ export function probeMachine(o: ProbeOptions = {}): Feature[] {
   if (sim('loopback')) lb = FAIL_LIKE.loopback!;
   else if (pyOk) {
     const r = spawnSync('/usr/bin/python3', ['-I', '-c', 'import socket; s=socket.socket(); s.bind(("127.0.0.10", 0)); s.close()'], { encoding: 'utf8', timeout: 10_000 });
-    if (r.status !== 0) lb = firstLine(r.stderr) || `exit ${r.status}`;
+    if (r.status !== 0) lb = lastMessage(r.stderr) || `exit ${r.status}`;
   } else lb = 'not probed (no /usr/bin/python3)';
   add('loopback', 'loopback addresses 127.0.0.10-249 (one per host)', lb === null, lb ?? 'can bind 127.0.0.10', 'an lo interface with 127.0.0.0/8 (the Linux default; in a network namespace: ip link set lo up)');
 
