@@ -13,6 +13,8 @@ const report = process.env.DOM0UP_TEST_REPORT;
 export default defineConfig({
   test: {
     reporters: report ? ['default', ['json', { outputFile: report }]] : ['default'],
+    // test traffic stays on loopback: no test reads a mirror's metadata unless it serves one itself
+    env: { DOM0UP_REPO_METADATA: 'off' },
     projects: [
       {
         extends: true,

@@ -6,6 +6,7 @@ import { spawn, execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { startHosts, testbedUnavailableReason, type Fleet } from '../test/testbed/index.js';
+import { serveXenRepoMetadata, type RepoServer } from '../test/testbed/repo-server.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const bin = path.join(root, 'dist', 'bin', 'dom0up.js');
@@ -41,9 +42,12 @@ async function main(): Promise<number> {
   }
   process.stderr.write('starting a simulated CentOS 6.10 host (the source notes\' LVM layout) on loopback…\n');
   let fleet: Fleet | undefined;
+  let mirror: RepoServer | undefined;
   const stop = async () => {
     await fleet?.stop();
     fleet = undefined;
+    await mirror?.close();
+    mirror = undefined;
   };
   process.on('SIGINT', () => {
     if (running && !interrupted) {
@@ -56,11 +60,18 @@ async function main(): Promise<number> {
   });
   try {
     fleet = await startHosts([{ name: 'demo-centos610', layout: 'seed-lvm', memMiB: 4096, cpus: 4 }]);
+    // the Xen repository's metadata, served on loopback: the plan reads the kernel version yum will install from it
+    mirror = await serveXenRepoMetadata();
     const h = fleet.hosts[0]!;
     const ssh = ['--identity', h.privateKeyPath, '--known-hosts', fleet.knownHostsPath, '-p', String(h.port), '--ssh-config', '/dev/null'];
     const target = `root@${h.host}`;
     const dom0 = ['--dom0-mem', '1024M', '--dom0-vcpus', '2', '--pin', '--xen-arg', 'cpufreq=xen'];
-    const steps = [['facts', target, ...ssh], ['apply', target, ...ssh, ...dom0, '--yes'], ['verify', target, ...ssh, ...dom0], ['plan', target, ...ssh, ...dom0, '--detailed-exitcode']];
+    const steps = [
+      ['facts', target, ...ssh],
+      ['apply', target, ...ssh, ...dom0, '--mirror', mirror.url, '--yes'],
+      ['verify', target, ...ssh, ...dom0],
+      ['plan', target, ...ssh, ...dom0, '--mirror', mirror.url, '--detailed-exitcode'],
+    ];
     let rc = 0;
     for (const step of steps) {
       if (rc !== 0 || interrupted) break;

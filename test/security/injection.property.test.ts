@@ -11,7 +11,8 @@ import path from 'node:path';
 import { makeHypervisorArgs } from '../../src/plan/hypervisor-args.js';
 import { updateXenKernelSysconfig } from '../../src/repo/index.js';
 import { LocalTransport } from '../../src/transport/index.js';
-import { writeRemoteFile } from '../../src/apply/remote-file.js';
+import { writeFilesScript } from '../../src/apply/host-scripts.js';
+import { createHash } from 'node:crypto';
 import { toXenEntry, parseGrubConf } from '../../src/grub/index.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'dom0up-inject-'));
@@ -62,12 +63,19 @@ describe('injection', () => {
 
   it('remote file paths cannot escape their quoting in the writer script', async () => {
     const t = new LocalTransport({ target: 'local' });
+    // the canary is relative (no slash) and the script runs in `dir`: a command that escaped its
+    // quoting would create dir/pwned
+    const rel = 'pwned';
     await fc.assert(
-      fc.asyncProperty(fc.constantFrom(`$(touch ${canary})`, `\`touch ${canary}\``, `a'b`, 'a"b', 'a;b', 'a b', '-rf', '*', 'a\\b'), async (name) => {
-        const p = path.join(dir, name.replace(/\//g, '_'));
-        await writeRemoteFile(t, { path: p, content: Buffer.from('x'), expect: 'any', mode: 0o600, stamp: '20261127T000000Z' }, 'test');
+      fc.asyncProperty(fc.constantFrom(`$(touch ${rel})`, `\`touch ${rel}\``, `a'b`, 'a"b', 'a;b', 'a b', '-rf', '*', 'a\\b', `x;touch ${rel}`), async (name) => {
+        const p = path.join(dir, name);
+        const content = Buffer.from('x');
+        const sha = createHash('sha256').update(content).digest('hex');
+        const r = await t.exec(`cd ${JSON.stringify(dir)} || exit 9\n` + writeFilesScript([{ n: 0, path: p, expect: 'absent', sha256: sha, length: 1, mode: 0o600, mkdirs: [] }]), { stdin: content });
+        expect(r.code, r.stderr.toString()).toBe(0);
         expect(readFileSync(p, 'utf8')).toBe('x');
-        expect(existsSync(canary)).toBe(false);
+        rmSync(p);
+        expect(existsSync(path.join(dir, rel))).toBe(false);
       }),
       { numRuns: 20 },
     );

@@ -3,7 +3,7 @@
 // around a describe block.
 import { afterAll, beforeAll, inject } from 'vitest';
 import { startHosts, type Fleet, type HostSpec } from './index.js';
-import { describeTier } from '../helpers/tier.js';
+import { describeTier, inCi } from '../helpers/tier.js';
 
 function skipReason(): string {
   try {
@@ -14,7 +14,11 @@ function skipReason(): string {
 }
 
 export const testbedSkipReason = skipReason();
-if (testbedSkipReason) console.warn(`dom0up test bed unavailable: ${testbedSkipReason}`);
+
+/** CI is set (to anything but '', 'false' or '0'): a tier that cannot run fails instead of skipping. */
+export const inCI = inCi();
+
+if (testbedSkipReason) console.warn(`dom0up test bed unavailable, ${inCI ? 'FAILING (CI)' : 'skipping'}: ${testbedSkipReason}`);
 
 /** `describe` when the test bed can run here; else `describe.skip` (the reason is printed), or in CI
  *  one failing test that gives the reason. */
