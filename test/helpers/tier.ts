@@ -3,8 +3,9 @@
 // pass a CI run silently.
 import { describe, it } from 'vitest';
 
+/** CI is set to anything but '', 'false' or '0' (the same rule as test/helpers/ci.ts). */
 export function inCi(env: NodeJS.ProcessEnv = process.env): boolean {
-  return env.CI !== undefined && env.CI !== '' && env.CI !== 'false' && env.CI !== '0';
+  return !!env.CI && !['false', '0'].includes(env.CI.toLowerCase());
 }
 
 /** `describe` when reason is empty; else a skipped block (locally) or one failing test (in CI). */
