@@ -13,9 +13,12 @@ export { EXIT };
 const DASH = '\u0000-';
 export const undash = (v: string): string => (v === DASH ? '-' : v);
 
-const EPILOG = `Exit codes: 0 success; 1 error (a refused or failed step; the message names what and why);
-2 with --detailed-exitcode: changes are pending; with several hosts: the number of hosts that
-failed, were refused, unreachable or skipped (at most 100); 70 an internal error (a bug).`;
+// one paragraph: yargs wraps it to the terminal's width (hard line breaks made it ragged on 80 columns)
+const EPILOG =
+  'Exit codes: 0 success; 1 error (a refused or failed step; the message names what and why); ' +
+  '2 with --detailed-exitcode: changes are pending; with several hosts: the number of hosts that ' +
+  'failed, were refused, unreachable or skipped (at most 100); 130/143 interrupted (Ctrl-C/SIGTERM); ' +
+  '70 an internal error (a bug).';
 
 function dom0Options<T>(y: Argv<T>) {
   return y
@@ -202,7 +205,8 @@ export async function run(argv: string[], streams: Streams = processStreams()): 
             if (a['in-place'] !== undefined) o.inPlace = a['in-place'];
             set(await (await import('./commands/grub-cli.js')).grubApplyCli(ui, { ...o, json: a.json === true }));
           })
-        .demandCommand(1, 'name a grub command: show, lint, plan or apply'))
+        .demandCommand(1, 'name a grub command: show, lint, plan or apply')
+        .epilog(EPILOG))
     .command('facts [hosts..]', 'what the host is: OS, kernel, hypervisor, grub.conf and its GRUB view, /boot, packages, memory, CPUs, repos, sysconfig', (y) =>
       fleetOptions(sshOptions(hostsPositional(y)))
         .option('json', { type: 'boolean', describe: 'one JSON document' })

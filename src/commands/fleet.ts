@@ -143,22 +143,28 @@ export async function rolloutCli(ui: Ui, targets: Target[], o: RolloutCliOptions
         return board.events(t.name, runId);
       },
       confirm: async (plans) => {
-        board.stop();
+        // the plans and the question go below the board: it stops redrawing, and resumes below them
+        board.pause();
         const pending = plans.filter((p) => p.outcome === 'pending');
         if (!o.json) {
           for (const p of plans) if (p.plan && p.plan.changed) ui.note(renderPlan(p.plan, ui.err, { diffs: plans.length <= 3 }));
           for (const p of plans) if (p.outcome === 'refused' || p.outcome === 'unreachable') ui.note(`${p.display}: ${p.outcome}: ${p.message}`);
           ui.note(`${pending.length} host(s) to change, ${plans.filter((p) => p.outcome === 'unchanged').length} unchanged, ${plans.filter((p) => !p.ok).length} refused or unreachable; reboots in batches of ${o.serial}, stop after ${o.maxFail + 1} failure(s)`);
         }
-        if (o.yes) return true;
+        if (o.yes) {
+          board.resume();
+          return true;
+        }
         if (!ui.interactive) throw new UserError(`${pending.length} host(s) would change and there is no terminal to ask`, 'review `dom0up plan`, then run again with --yes');
-        return askYesNo(ui, `Apply to ${pending.length} host(s)? [y/N] `);
+        const yes = await askYesNo(ui, `Apply to ${pending.length} host(s)? [y/N] `);
+        if (yes) board.resume();
+        return yes;
       },
     });
+    for (const r of results) board.finish(r.target.name, r.ok, r.message);
   } finally {
     board.stop();
   }
-  for (const r of results) board.finish(r.target.name, r.ok, r.message);
   if (o.json) {
     ui.json({
       hosts: results.map((r) => ({ host: r.display, name: r.target.name, outcome: r.outcome, ok: r.ok, message: r.message, durationMs: r.durationMs, log: r.logPath, ...(r.report ? { report: reportJson(r.report) } : { plan: r.plan }) })),

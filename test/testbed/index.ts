@@ -2,8 +2,9 @@
 // address (127.0.0.x) running chrooted in its own overlay of this machine's root, in its own mount,
 // PID, UTS and IPC namespaces. See docs/testbed.md for what is real and what is a stand-in.
 //
-// Needs root, util-linux (unshare, nsenter), openssh-server (sshd), python3, e2fsprogs; gcc for the
-// /proc/xen shim (optional). test/testbed/ensure-deps.sh installs the missing ones on Debian.
+// Needs root, util-linux (unshare, nsenter), openssh-server (sshd), python3, e2fsprogs, gcc (the
+// /proc/xen shim), namespaces, overlayfs, loop devices: test/testbed/machine.ts probes each;
+// test/testbed/ensure-deps.sh installs the missing packages on Debian.
 import { spawn, execFile, execFileSync } from 'node:child_process';
 import { createHash, randomUUID } from 'node:crypto';
 import fs from 'node:fs';
@@ -11,6 +12,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { machineFeatures, missingReason } from './machine.js';
 
 export interface HostSpec {
   name?: string;
@@ -136,14 +138,10 @@ function which(cmd: string): string | null {
   return null;
 }
 
-/** null when this machine can run the test bed, else the reason it cannot. */
+/** null when this machine can run the test bed, else the reason it cannot: every missing feature, what
+ *  it is for and how to get it (test/testbed/machine.ts probes them; DOM0UP_MACHINE_MISSING simulates). */
 export function testbedUnavailableReason(): string | null {
-  if (process.platform !== 'linux') return `the test bed needs Linux (this is ${process.platform})`;
-  if (typeof process.getuid === 'function' && process.getuid() !== 0) return 'the test bed needs root (namespaces, overlay and loop mounts)';
-  if (!fs.existsSync('/usr/sbin/sshd')) return 'no /usr/sbin/sshd (apt-get install openssh-server, or run test/testbed/ensure-deps.sh)';
-  for (const c of ['unshare', 'nsenter', 'mkfs.ext4', 'ssh-keygen', 'mount', 'chroot']) if (!which(c)) return `no ${c} on PATH`;
-  if (!fs.existsSync('/usr/bin/python3')) return 'no /usr/bin/python3';
-  return null;
+  return missingReason(machineFeatures({ stateDir: stateDir() }));
 }
 
 // ---- state dir, slots, keys ------------------------------------------------------------------------
