@@ -16,7 +16,7 @@ for (const name of ['SIGINT', 'SIGTERM'] as const) {
       interrupt.abort(name);
       return;
     }
-    if (activeRuns() > 0) process.stderr.write(`\ndom0up: ${name}: quitting now; the host lock stays (the next run from this machine takes it over)\n`);
+    if (activeRuns() > 0) process.stderr.write(`\ndom0up: ${name}: quitting now; the host lock stays until its lease runs out (2 minutes after the host's last step of this run)\n`);
     process.exit(interruptExitCode(name));
   });
 }
