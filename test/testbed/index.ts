@@ -110,7 +110,10 @@ const LAB_PY = path.join(TESTBED_DIR, 'lab', 'lab.py');
 const HOSTCTL_PY = path.join(TESTBED_DIR, 'lab', 'hostctl.py');
 const MACHINE_CLI = path.join(TESTBED_DIR, 'host');
 const FIRST_SLOT = 10;
-const SLOTS = 240;
+/** Slots per 127.0.B.0/24 block: 127.0.B.10 … 127.0.B.249 (slots 0–239 are the original 127.0.0.x ones). */
+const SLOTS_PER_BLOCK = 240;
+/** 4 blocks (127.0.0.x … 127.0.3.x): 960 hosts at once. All of 127/8 is loopback on Linux. */
+const SLOTS = 4 * SLOTS_PER_BLOCK;
 
 export function stateDir(): string {
   return process.env.DOM0UP_TESTBED_STATE || '/tmp/dom0up-testbed';
@@ -365,8 +368,9 @@ async function claimSlots(count: number, fleetId: string): Promise<number[]> {
   return got;
 }
 
+/** Slot N → 127.0.⌊N/240⌋.(10 + N mod 240): the first 240 slots keep their 127.0.0.x addresses. */
 function addressOf(slot: number) {
-  return `127.0.0.${FIRST_SLOT + slot}`;
+  return `127.0.${Math.floor(slot / SLOTS_PER_BLOCK)}.${FIRST_SLOT + (slot % SLOTS_PER_BLOCK)}`;
 }
 
 function keygen(file: string, type: 'rsa' | 'ed25519' = 'rsa'): void {
