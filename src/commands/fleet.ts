@@ -69,6 +69,7 @@ export async function fleetCli(ui: Ui, o: FleetCliOptions): Promise<number> {
     }
   }
   const targets = await resolveTargets({ hosts: o.hosts, inventories, ...(o.limit !== undefined ? { limit: o.limit } : {}), ssh, req: o.req });
+  reportConnectionNotes(ui, targets);
   let serial: number;
   let maxFail: number;
   try {
@@ -86,7 +87,7 @@ export async function fleetCli(ui: Ui, o: FleetCliOptions): Promise<number> {
     case 'plan': {
       const { results, conns } = await planFleet(targets, { forks: o.forks, mode: 'apply', open });
       await Promise.all([...conns.values()].map((c) => c.transport.close().catch(() => undefined)));
-      if (o.json) ui.json({ hosts: results.map((r) => ({ host: r.display, name: r.target.name, outcome: r.outcome, message: r.message, plan: r.plan })) });
+      if (o.json) ui.json({ hosts: results.map((r) => ({ host: r.display, name: r.target.name, outcome: r.outcome, message: r.message, plan: r.plan, ...notesJson(r.target) })) });
       else {
         for (const r of results) ui.print(r.plan ? renderPlan(r.plan, ui.out) : `${ui.out.bold(r.display)}: ${ui.out.red(r.outcome)} — ${r.message}\n`);
         ui.print(renderFleetSummary(results, ui.out));
@@ -133,7 +134,7 @@ export async function fleetCli(ui: Ui, o: FleetCliOptions): Promise<number> {
       for (const r of results) board.finish(r.target.name, r.ok, r.message);
       if (o.json) {
         ui.json({
-          hosts: results.map((r) => ({ host: r.display, name: r.target.name, outcome: r.outcome, ok: r.ok, message: r.message, durationMs: r.durationMs, log: r.logPath, ...(r.report ? { report: reportJson(r.report) } : { plan: r.plan }) })),
+          hosts: results.map((r) => ({ host: r.display, name: r.target.name, outcome: r.outcome, ok: r.ok, message: r.message, durationMs: r.durationMs, log: r.logPath, ...notesJson(r.target), ...(r.report ? { report: reportJson(r.report) } : { plan: r.plan }) })),
           summary: summarize(results),
         });
       } else ui.print(renderFleetSummary(results, ui.out));
@@ -142,6 +143,25 @@ export async function fleetCli(ui: Ui, o: FleetCliOptions): Promise<number> {
       return notOk(results);
     }
   }
+}
+
+/**
+ * Connection settings of the inventory that dom0up ignores: said once per setting, with the hosts
+ * it concerns (a group variable would otherwise repeat for every host of the group). Refusals are
+ * the hosts' results.
+ */
+export function reportConnectionNotes(ui: Ui, targets: Target[]): void {
+  const byNote = new Map<string, string[]>();
+  for (const t of targets) for (const n of t.notes) byNote.set(n, [...(byNote.get(n) ?? []), t.name]);
+  for (const [note, hosts] of byNote) {
+    const shown = hosts.length === targets.length && targets.length > 1 ? `all ${hosts.length} hosts` : hosts.length > 5 ? `${hosts.slice(0, 5).join(', ')} and ${hosts.length - 5} more` : hosts.join(', ');
+    ui.note(`${ui.err.yellow('note:')} ${note} (${shown})`);
+  }
+}
+
+/** `notes` for a host's JSON entry, when it has any. */
+function notesJson(t: Target): { connectionNotes?: string[] } {
+  return t.notes.length ? { connectionNotes: t.notes } : {};
 }
 
 function summarize(results: HostResult[]) {
@@ -161,6 +181,7 @@ function summarize(results: HostResult[]) {
 async function eachHost<T>(targets: Target[], forks: number, open: (t: Target) => ReturnType<typeof openHost>, fn: (transport: Awaited<ReturnType<typeof openHost>>['transport'], t: Target) => Promise<T>): Promise<{ t: Target; display: string; value: T | null; error: string | null }[]> {
   const slots = new Slots(forks);
   return Promise.all(targets.map(async (t) => {
+    if (t.refusal !== undefined) return { t, display: t.name, value: null, error: `connection settings: ${t.refusal}` };
     await slots.acquire();
     try {
       const { transport } = await open(t);
@@ -181,8 +202,8 @@ async function eachHost<T>(targets: Target[], forks: number, open: (t: Target) =
 
 async function fleetFacts(ui: Ui, targets: Target[], o: FleetCliOptions, open: (t: Target) => ReturnType<typeof openHost>): Promise<number> {
   const rows = (await eachHost(targets, o.forks, open, (transport) => readHostFacts(transport))).map((r) => ({ ...r, facts: r.value }));
-  if (o.json) ui.json({ hosts: rows.map((r) => ({ host: r.display, name: r.t.name, ...(r.facts ? { facts: factsJson(r.facts) } : { error: r.error }) })) });
-  else for (const r of rows) ui.print(r.facts ? renderFacts(r.display, r.facts, ui.out) : `${ui.out.bold(r.display)}: ${ui.out.red('unreachable')} — ${r.error}\n`);
+  if (o.json) ui.json({ hosts: rows.map((r) => ({ host: r.display, name: r.t.name, ...notesJson(r.t), ...(r.facts ? { facts: factsJson(r.facts) } : { error: r.error }) })) });
+  else for (const r of rows) ui.print(r.facts ? renderFacts(r.display, r.facts, ui.out) : `${ui.out.bold(r.display)}: ${ui.out.red(r.t.refusal !== undefined ? 'refused' : 'unreachable')} — ${r.error}\n`);
   return Math.min(100, rows.filter((r) => r.error).length);
 }
 
@@ -191,10 +212,10 @@ async function fleetVerify(ui: Ui, targets: Target[], o: FleetCliOptions, open: 
     const f = await readHostFacts(transport, 'verify');
     return verifyWithRetry(transport, verifyExpectation(f, t.req), 30_000);
   })).map((r) => ({ ...r, rep: r.value }));
-  if (o.json) ui.json({ hosts: rows.map((r) => ({ host: r.display, name: r.t.name, ...(r.rep ? { ok: r.rep.ok, checks: r.rep.checks, notXen: r.rep.notXen } : { ok: false, error: r.error }) })) });
+  if (o.json) ui.json({ hosts: rows.map((r) => ({ host: r.display, name: r.t.name, ...notesJson(r.t), ...(r.rep ? { ok: r.rep.ok, checks: r.rep.checks, notXen: r.rep.notXen } : { ok: false, error: r.error }) })) });
   else {
     for (const r of rows) {
-      ui.print(`${ui.out.bold(r.display)}: ${r.rep ? (r.rep.ok ? ui.out.green('verified') : ui.out.red('does not match')) : ui.out.red('unreachable — ' + r.error)}\n`);
+      ui.print(`${ui.out.bold(r.display)}: ${r.rep ? (r.rep.ok ? ui.out.green('verified') : ui.out.red('does not match')) : ui.out.red(`${r.t.refusal !== undefined ? 'refused' : 'unreachable'} — ${r.error}`)}\n`);
       if (r.rep && !r.rep.ok) ui.print(renderChecks(r.rep, ui.out));
     }
   }

@@ -67,6 +67,10 @@ export async function planFleet(targets: Target[], o: Pick<RolloutOptions, 'fork
   const conns = new Map<Target, OpenHost>();
   const results = await Promise.all(
     targets.map(async (t) => {
+      if (t.refusal !== undefined) {
+        // its inventory asks for something dom0up does not do: not even connected to
+        return { target: t, display: t.name, outcome: 'refused' as const, ok: false, plan: null, report: null, message: `connection settings: ${t.refusal}`, durationMs: 0, logPath: null };
+      }
       await slots.acquire();
       const started = Date.now();
       try {
