@@ -85,8 +85,13 @@ export async function fleetCli(ui: Ui, o: FleetCliOptions): Promise<number> {
     case 'verify':
       return fleetVerify(ui, targets, o, open);
     case 'plan': {
-      const { results, conns } = await planFleet(targets, { forks: o.forks, mode: 'apply', open });
-      await Promise.all([...conns.values()].map((c) => c.transport.close().catch(() => undefined)));
+      const board = new Board(ui, targets.map((t) => t.name), { json: o.json, title: 'plan', quietPlain: true });
+      let results: HostResult[];
+      try {
+        ({ results } = await planFleet(targets, { forks: o.forks, mode: 'apply', open, close: true, ...planHooks(board) }));
+      } finally {
+        board.stop();
+      }
       if (o.json) ui.json({ hosts: results.map((r) => ({ host: r.display, name: r.target.name, outcome: r.outcome, message: r.message, plan: r.plan, ...notesJson(r.target) })) });
       else {
         for (const r of results) ui.print(r.plan ? renderPlan(r.plan, ui.out) : `${ui.out.bold(r.display)}: ${ui.out.red(r.outcome)} — ${r.message}\n`);
@@ -97,7 +102,11 @@ export async function fleetCli(ui: Ui, o: FleetCliOptions): Promise<number> {
       return o.detailedExitcode && results.some((r) => r.outcome === 'pending') ? EXIT.changes : EXIT.ok;
     }
     default: {
-      const board = new Board(ui, targets.map((t) => t.name), { json: o.json });
+      const hostNames = targets.map((t) => t.name);
+      const planBoard = new Board(ui, hostNames, { json: o.json, title: 'plan', quietPlain: true });
+      // the apply's board starts once the plans are confirmed
+      let applyBoard: Board | null = null;
+      const board = (): Board => (applyBoard ??= new Board(ui, hostNames, { json: o.json, title: o.command }));
       const names = new Map<string, string>();
       let results: HostResult[];
       try {
@@ -112,26 +121,29 @@ export async function fleetCli(ui: Ui, o: FleetCliOptions): Promise<number> {
           runId: () => newRunId(),
           controller: controllerName(),
           open,
+          ...planHooks(planBoard),
+          onHostDone: (r) => board().finish(r.target.name, r.ok, r.message, stateOf(r)),
           events: (t, display, runId) => {
             names.set(display, t.name);
-            return board.events(t.name, runId);
+            return board().events(t.name, runId);
           },
           confirm: async (plans) => {
-            board.stop();
+            planBoard.stop();
             const pending = plans.filter((p) => p.outcome === 'pending');
             if (!o.json) {
               for (const p of plans) if (p.plan && p.plan.changed) ui.note(renderPlan(p.plan, ui.err, { diffs: plans.length <= 3 }));
               ui.note(`${pending.length} host(s) to change, ${plans.filter((p) => p.outcome === 'unchanged').length} unchanged, ${plans.filter((p) => !p.ok).length} refused or unreachable; reboots in batches of ${serial}, stop after ${maxFail + 1} failure(s)`);
             }
-            if (o.yes) return true;
-            if (!ui.interactive) throw new UserError(`${pending.length} host(s) would change and there is no terminal to ask`, 'review `dom0up plan`, then run again with --yes');
-            return askYesNo(ui, `Apply to ${pending.length} host(s)? [y/N] `);
+            const go = o.yes || (ui.interactive ? await askYesNo(ui, `Apply to ${pending.length} host(s)? [y/N] `) : null);
+            if (go === null) throw new UserError(`${pending.length} host(s) would change and there is no terminal to ask`, 'review `dom0up plan`, then run again with --yes');
+            if (go) for (const p of plans) if (p.outcome !== 'pending') board().finish(p.target.name, p.ok, p.message, stateOf(p));
+            return go;
           },
         });
       } finally {
-        board.stop();
+        planBoard.stop();
+        (applyBoard as Board | null)?.stop();
       }
-      for (const r of results) board.finish(r.target.name, r.ok, r.message);
       if (o.json) {
         ui.json({
           hosts: results.map((r) => ({ host: r.display, name: r.target.name, outcome: r.outcome, ok: r.ok, message: r.message, durationMs: r.durationMs, log: r.logPath, ...notesJson(r.target), ...(r.report ? { report: reportJson(r.report) } : { plan: r.plan }) })),
@@ -159,6 +171,20 @@ export function reportConnectionNotes(ui: Ui, targets: Target[]): void {
   }
 }
 
+/** The board's state for a finished host. */
+function stateOf(r: HostResult): 'ok' | 'fail' | 'skip' {
+  if (r.outcome === 'skipped' || r.outcome === 'cancelled') return 'skip';
+  return r.ok ? 'ok' : 'fail';
+}
+
+/** The planning round on a board. */
+function planHooks(board: Board) {
+  return {
+    onPlanStart: (t: Target) => board.begin(t.name, 'plan'),
+    onPlanDone: (r: HostResult) => board.finish(r.target.name, r.ok, r.message, r.ok ? 'ok' : 'fail'),
+  };
+}
+
 /** `notes` for a host's JSON entry, when it has any. */
 function notesJson(t: Target): { connectionNotes?: string[] } {
   return t.notes.length ? { connectionNotes: t.notes } : {};
@@ -178,11 +204,21 @@ function summarize(results: HostResult[]) {
 }
 
 /** Runs `fn` on every target (at most `forks` at once) over its own connection; a user-facing failure becomes the row's error. */
-async function eachHost<T>(targets: Target[], forks: number, open: (t: Target) => ReturnType<typeof openHost>, fn: (transport: Awaited<ReturnType<typeof openHost>>['transport'], t: Target) => Promise<T>): Promise<{ t: Target; display: string; value: T | null; error: string | null }[]> {
+async function eachHost<T>(ui: Ui, title: string, json: boolean, targets: Target[], forks: number, open: (t: Target) => ReturnType<typeof openHost>, fn: (transport: Awaited<ReturnType<typeof openHost>>['transport'], t: Target) => Promise<T>, ok: (v: T) => boolean = () => true): Promise<{ t: Target; display: string; value: T | null; error: string | null }[]> {
   const slots = new Slots(forks);
-  return Promise.all(targets.map(async (t) => {
+  const board = new Board(ui, targets.map((t) => t.name), { json, title, quietPlain: true });
+  try {
+    return await Promise.all(targets.map((t) => eachOne(t).then((r) => {
+      board.finish(t.name, r.error === null && r.value !== null && ok(r.value), r.error ?? '');
+      return r;
+    })));
+  } finally {
+    board.stop();
+  }
+  async function eachOne(t: Target): Promise<{ t: Target; display: string; value: T | null; error: string | null }> {
     if (t.refusal !== undefined) return { t, display: t.name, value: null, error: `connection settings: ${t.refusal}` };
     await slots.acquire();
+    board.begin(t.name, title);
     try {
       const { transport } = await open(t);
       try {
@@ -197,21 +233,21 @@ async function eachHost<T>(targets: Target[], forks: number, open: (t: Target) =
     } finally {
       slots.release();
     }
-  }));
+  }
 }
 
 async function fleetFacts(ui: Ui, targets: Target[], o: FleetCliOptions, open: (t: Target) => ReturnType<typeof openHost>): Promise<number> {
-  const rows = (await eachHost(targets, o.forks, open, (transport) => readHostFacts(transport))).map((r) => ({ ...r, facts: r.value }));
+  const rows = (await eachHost(ui, 'facts', o.json, targets, o.forks, open, (transport) => readHostFacts(transport))).map((r) => ({ ...r, facts: r.value }));
   if (o.json) ui.json({ hosts: rows.map((r) => ({ host: r.display, name: r.t.name, ...notesJson(r.t), ...(r.facts ? { facts: factsJson(r.facts) } : { error: r.error }) })) });
   else for (const r of rows) ui.print(r.facts ? renderFacts(r.display, r.facts, ui.out) : `${ui.out.bold(r.display)}: ${ui.out.red(r.t.refusal !== undefined ? 'refused' : 'unreachable')} — ${r.error}\n`);
   return Math.min(100, rows.filter((r) => r.error).length);
 }
 
 async function fleetVerify(ui: Ui, targets: Target[], o: FleetCliOptions, open: (t: Target) => ReturnType<typeof openHost>): Promise<number> {
-  const rows = (await eachHost(targets, o.forks, open, async (transport, t) => {
+  const rows = (await eachHost(ui, 'verify', o.json, targets, o.forks, open, async (transport, t) => {
     const f = await readHostFacts(transport, 'verify');
     return verifyWithRetry(transport, verifyExpectation(f, t.req), 30_000);
-  })).map((r) => ({ ...r, rep: r.value }));
+  }, (rep) => rep.ok)).map((r) => ({ ...r, rep: r.value }));
   if (o.json) ui.json({ hosts: rows.map((r) => ({ host: r.display, name: r.t.name, ...notesJson(r.t), ...(r.rep ? { ok: r.rep.ok, checks: r.rep.checks, notXen: r.rep.notXen } : { ok: false, error: r.error }) })) });
   else {
     for (const r of rows) {

@@ -28,7 +28,15 @@ export interface HostResult {
   logPath: string | null;
 }
 
-export interface RolloutOptions {
+/** Progress of the planning round (facts + plan of every host). */
+export interface PlanHooks {
+  onPlanStart?: (t: Target) => void;
+  onPlanDone?: (r: HostResult) => void;
+}
+
+export interface RolloutOptions extends PlanHooks {
+  /** A host's apply is over (verified, failed, skipped …). */
+  onHostDone?: (r: HostResult) => void;
   mode: PlanMode;
   forks: number;
   /** Reboot batch size (hosts). */
@@ -61,8 +69,12 @@ function failure(target: Target, display: string, err: unknown, started: number,
   };
 }
 
-/** facts + plan for every host, in parallel; connections stay open for the apply. */
-export async function planFleet(targets: Target[], o: Pick<RolloutOptions, 'forks' | 'mode' | 'open'>): Promise<{ results: HostResult[]; conns: Map<Target, OpenHost> }> {
+/**
+ * facts + plan for every host, in parallel; connections stay open for the apply, unless
+ * `close` (plan only): then each host's connection is closed as soon as its plan is made, so a
+ * large fleet never holds more than `forks` connections (and sshd sessions) at once.
+ */
+export async function planFleet(targets: Target[], o: Pick<RolloutOptions, 'forks' | 'mode' | 'open'> & PlanHooks & { close?: boolean }): Promise<{ results: HostResult[]; conns: Map<Target, OpenHost> }> {
   const slots = new Slots(o.forks);
   const conns = new Map<Target, OpenHost>();
   const results = await Promise.all(
@@ -72,6 +84,7 @@ export async function planFleet(targets: Target[], o: Pick<RolloutOptions, 'fork
         return { target: t, display: t.name, outcome: 'refused' as const, ok: false, plan: null, report: null, message: `connection settings: ${t.refusal}`, durationMs: 0, logPath: null };
       }
       await slots.acquire();
+      o.onPlanStart?.(t);
       const started = Date.now();
       try {
         let conn: OpenHost;
@@ -80,7 +93,7 @@ export async function planFleet(targets: Target[], o: Pick<RolloutOptions, 'fork
         } catch (e) {
           return failure(t, t.destination, e, started, 'unreachable');
         }
-        conns.set(t, conn);
+        if (!o.close) conns.set(t, conn);
         try {
           const facts = await readHostFacts(conn.transport);
           const plan = makePlan(facts, t.req, o.mode, conn.transport.target);
@@ -98,11 +111,13 @@ export async function planFleet(targets: Target[], o: Pick<RolloutOptions, 'fork
           };
         } catch (e) {
           return failure(t, conn.transport.target, e, started, 'failed');
+        } finally {
+          if (o.close) await conn.transport.close().catch(() => undefined);
         }
       } finally {
         slots.release();
       }
-    }),
+    }).map((p) => p.then((r) => (o.onPlanDone?.(r), r))),
   );
   return { results, conns };
 }
@@ -184,7 +199,7 @@ export async function rolloutFleet(targets: Target[], o: RolloutOptions): Promis
           events.stop();
           if (holding) slots.release();
         }
-      }),
+      }).map((p, i) => (planned[i]!.ok && planned[i]!.plan?.changed ? p.then((r) => (o.onHostDone?.(r), r)) : p)),
     );
     return final;
   } finally {

@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import ssh2Constants from 'ssh2/lib/protocol/constants.js';
+import { createRequire } from 'node:module';
 import { DOM0UP_ALGORITHMS, parseSshArgs } from '../../src/transport/ssh-args.js';
 import { buildAlgorithms } from '../../src/transport/ssh.js';
+
+const ssh2Constants: unknown = createRequire(import.meta.url)('ssh2/lib/protocol/constants.js');
 
 const sev = (argv: string[]) => parseSshArgs(argv).findings.map((f) => [f.severity, f.option]);
 
