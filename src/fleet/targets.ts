@@ -51,7 +51,9 @@ function bracketed(host: string): string {
 }
 
 function destinationOf(h: InventoryHost): string {
-  const addr = bracketed(h.host ?? h.name);
+  const host = h.host ?? h.name;
+  // with a port the address needs its brackets (user@[v6]:port); without, a bare v6 address is fine too
+  const addr = h.port !== undefined ? bracketed(host) : host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
   return h.user ? `${h.user}@${addr}` : addr;
 }
 
@@ -63,8 +65,9 @@ function destinationOf(h: InventoryHost): string {
  *   --connect-timeout, --ssh-config: each only where the inventory does not set the same thing;
  *   -i keys are tried after the inventory's), then ssh_config. Ansible's own rule too: variables
  *   beat command-line options.
- * - Hosts named on the command line and plain host lists (`user@host:port`): a port written with
- *   the host beats --port; --user beats a user written with the host (as with ssh -l).
+ * - Hosts named on the command line, plain host lists and ssh_config aliases (`user@host:port`):
+ *   --user and --port beat a user and port written with the host, as ssh's -l and -p do (and as
+ *   the single-host commands do).
  * - Dom0 settings: the inventory's beat the command line's.
  */
 export function targetFor(h: InventoryHost, ssh: SshCliOptions, req: ProvisionRequest): Target {
@@ -93,7 +96,8 @@ export function targetFor(h: InventoryHost, ssh: SshCliOptions, req: ProvisionRe
     if (['yes', 'true'].includes((sets.get('batchmode') ?? '').toLowerCase())) delete s.askPassphrase;
     if (parsed.args.length) s.args = parsed.args;
   } else {
-    if (h.port !== undefined) s.port = h.port;
+    // user@host:port is the destination: --user/--port beat it, as ssh's -l/-p and the single-host commands do
+    if (h.port !== undefined) destination += `:${h.port}`;
     if (h.identityFile) s.identity = [h.identityFile, ...(ssh.identity ?? [])];
   }
   const r: ProvisionRequest = { ...req };
@@ -120,7 +124,7 @@ export async function resolveTargets(o: { hosts: string[]; inventories: string[]
   const out: Target[] = [];
   for (const h of all) {
     const t = targetFor(h, o.ssh, o.req);
-    const key = JSON.stringify([t.destination, t.ssh.port ?? '', t.ssh.args ?? []]);
+    const key = JSON.stringify([t.destination, t.ssh.args ?? []]);
     if (seen.has(key)) continue;
     seen.add(key);
     out.push(t);

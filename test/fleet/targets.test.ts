@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { parseInventory } from '../../src/inventory/index.js';
 import { targetFor } from '../../src/fleet/targets.js';
 import { sshOptions, type SshCliOptions } from '../../src/remote/connect.js';
-import { resolveSshConfig } from '../../src/transport/ssh-config.js';
+import { parseDestination, resolveSshConfig } from '../../src/transport/ssh-config.js';
 
 const ini = (text: string) => parseInventory(text, { format: 'ini', source: 'hosts.ini' }).hosts;
 const cli: SshCliOptions = { user: 'cliuser', port: 2022, identity: ['/cli/key'], knownHosts: ['/cli/known_hosts'], acceptNewHostKey: true, sshConfig: '/dev/null', connectTimeoutS: 3 };
@@ -61,11 +61,16 @@ describe('targetFor: inventory connection settings beat the command line', () =>
     expect(t.ssh.askPassphrase).toBeUndefined();
   });
 
-  it('hosts of plain lists keep user@host:port as the destination', () => {
-    const [h] = parseInventory('alice@h1:2200\n', { format: 'list' }).hosts;
+  it('hosts of plain lists keep user@host:port as the destination: --user/--port beat it, as with ssh -l/-p', () => {
+    const [h, v6] = parseInventory('alice@h1:2200\n[2001:db8::1]:2201\n', { format: 'list' }).hosts;
     const t = targetFor(h!, cli, {});
-    expect(t.destination).toBe('alice@h1');
-    expect(t.ssh).toMatchObject({ port: 2200, user: 'cliuser' });
+    expect(t.destination).toBe('alice@h1:2200');
+    expect(t.ssh).toMatchObject({ port: 2022, user: 'cliuser' });
     expect(t.ssh.args).toBeUndefined();
+    expect(targetFor(v6!, {}, {}).destination).toBe('[2001:db8::1]:2201');
+    // what the transport connects to: --port (opts.port) over the destination's port, as ssh -p
+    const o = sshOptions(t.destination, t.ssh);
+    expect(parseDestination(o.host)).toEqual({ user: 'alice', host: 'h1', port: 2200 });
+    expect(o.port).toBe(2022);
   });
 });
