@@ -3,8 +3,8 @@
 // hosts already running Xen for `verify`, the same inventory shape as bench/fleet.ts. Measured:
 // wall time, the controller's CPU (dom0up and every process it starts: the `ssh -G` runs) and its
 // peak memory (bench/rusage.py), divided per host; and the test bed's own cost per host: memory
-// (MemAvailable before and after the hosts start, and its lowest value while dom0up runs), the CPU
-// of booting a host and the CPU the hosts spent answering dom0up. Not a test: prints numbers.
+// (the PSS of its processes when idle and at its peak while dom0up runs; bench/lib.ts fleetPss),
+// disk, the CPU of booting a host and the CPU the hosts spent answering dom0up. Not a test.
 //
 // Options (npm run bench -- scale --sizes=100,250,500 --forks=32 --repeat=1 --sweep=8,16,32,64):
 //   sizes  fleet sizes (default 100,250,500)   forks  dom0up --forks (default: dom0up's default)
@@ -14,7 +14,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Fleet } from '../test/testbed/index.js';
-import { BIN, HostWatch, dom0upSsh, machineLine, measure, median, mib, msf, sec, testbed, tmpDir, type Measured } from './lib.js';
+import { BIN, HostWatch, dom0upSsh, fleetDiskKiB, fleetPss, machineLine, measure, median, mib, msf, sec, testbed, tmpDir, type Measured } from './lib.js';
 import { HOST_SPEC } from './overhead.js';
 
 type Testbed = typeof import('../test/testbed/index.js');
@@ -26,38 +26,42 @@ interface Cost {
   treePssKiB: number;
   procs: number;
   hostCpuMs: number;
-  /** lowest MemAvailable during the run, below the value just before it (KiB) */
-  memDipKiB: number;
+  /** the test bed's processes: peak PSS while dom0up runs (KiB) */
+  bedPeakKiB: number;
   ok: number;
 }
+
+interface Start {
+  wallMs: number;
+  memKiB: number;
+  procs: number;
+  diskKiB: number;
+  bootCpuMs: number;
+}
+const NO_START: Start = { wallMs: NaN, memKiB: NaN, procs: NaN, diskKiB: NaN, bootCpuMs: NaN };
 
 interface SizeResult {
   n: number;
   forks: number;
-  /** hosts' start: wall, MemAvailable drop (KiB), CPU of booting them (ms) */
-  start: { wallMs: number; memKiB: number; bootCpuMs: number };
-  startXen: { wallMs: number; memKiB: number; bootCpuMs: number };
+  /** hosts' start: wall, PSS of the idle test bed and its processes, disk (KiB), CPU of booting them (ms) */
+  start: Start;
+  startXen: Start;
   plan: Cost[];
   verify: Cost[];
   sweep: { forks: number; cost: Cost }[];
   error?: string;
 }
 
-function memAvailableKiB(): number {
-  const m = /MemAvailable:\s+(\d+) kB/.exec(fs.readFileSync('/proc/meminfo', 'utf8'));
-  return m ? Number(m[1]) : NaN;
-}
-
-/** Samples MemAvailable every 100 ms until stopped; returns the lowest value seen. */
-function memWatch(): { stop(): number } {
-  let low = memAvailableKiB();
+/** Samples the fleet's PSS every 2 s until stopped; returns the highest value seen (KiB). */
+function bedWatch(fleet: Fleet): { stop(): number } {
+  let high = fleetPss(fleet).pssKiB;
   const t = setInterval(() => {
-    low = Math.min(low, memAvailableKiB());
-  }, 100);
+    high = Math.max(high, fleetPss(fleet).pssKiB);
+  }, 2000);
   return {
     stop() {
       clearInterval(t);
-      return Math.min(low, memAvailableKiB());
+      return Math.max(high, fleetPss(fleet).pssKiB);
     },
   };
 }
@@ -70,27 +74,24 @@ function inventory(fleet: Fleet, file: string, dom0: boolean): void {
   fs.writeFileSync(file, `[dom0s]\n${lines.join('\n')}\n${dom0 ? '\n[dom0s:vars]\ndom0_mem=1024M\ndom0_vcpus=2\npin=true\n' : ''}`);
 }
 
-async function startMeasured(tb: Testbed, n: number, spec: Record<string, unknown>): Promise<{ fleet: Fleet; watch: HostWatch; start: SizeResult['start'] }> {
-  await settle(2000);
-  const before = memAvailableKiB();
+async function startMeasured(tb: Testbed, n: number, spec: Record<string, unknown>): Promise<{ fleet: Fleet; watch: HostWatch; start: Start }> {
   const t0 = Date.now();
   const fleet = await tb.startHosts(n, { ...HOST_SPEC, ...spec });
   const wallMs = Date.now() - t0;
   const watch = new HostWatch(fleet.hosts);
   await settle(3000); // let the boots finish their last writes
-  const memKiB = before - memAvailableKiB();
-  return { fleet, watch, start: { wallMs, memKiB, bootCpuMs: watch.cpuMs() } };
+  const bed = fleetPss(fleet);
+  return { fleet, watch, start: { wallMs, memKiB: bed.pssKiB, procs: bed.procs, diskKiB: fleetDiskKiB(fleet), bootCpuMs: watch.cpuMs() } };
 }
 
-async function runOne(watch: HostWatch, dir: string, label: string, args: string[], env: NodeJS.ProcessEnv, okOf: (m: Measured) => number): Promise<Cost> {
+async function runOne(fleet: Fleet, watch: HostWatch, dir: string, label: string, args: string[], env: NodeJS.ProcessEnv, okOf: (m: Measured) => number): Promise<Cost> {
   await settle(1000);
   const c0 = watch.cpuMs();
-  const mem0 = memAvailableKiB();
-  const mw = memWatch();
+  const bw = bedWatch(fleet);
   const m = await measure(dir, label, process.execPath, [BIN, ...args], env);
-  const low = mw.stop();
+  const bedPeakKiB = bw.stop();
   const u = m.usage;
-  return { wallMs: u.wallMs, cpuMs: u.userMs + u.sysMs, maxRssKiB: u.maxRssKiB, treePssKiB: u.peakTreePssKiB, procs: u.peakProcs, hostCpuMs: watch.cpuMs() - c0, memDipKiB: mem0 - low, ok: okOf(m) };
+  return { wallMs: u.wallMs, cpuMs: u.userMs + u.sysMs, maxRssKiB: u.maxRssKiB, treePssKiB: u.peakTreePssKiB, procs: u.peakProcs, hostCpuMs: watch.cpuMs() - c0, bedPeakKiB, ok: okOf(m) };
 }
 
 function countOutcome(m: Measured, pred: (h: Record<string, unknown>) => boolean): number {
@@ -121,7 +122,7 @@ export async function run(opts: Record<string, string> = {}): Promise<unknown> {
   const startedLoad = os.loadavg();
   try {
     for (const n of sizes) {
-      const r: SizeResult = { n, forks, start: { wallMs: NaN, memKiB: NaN, bootCpuMs: NaN }, startXen: { wallMs: NaN, memKiB: NaN, bootCpuMs: NaN }, plan: [], verify: [], sweep: [] };
+      const r: SizeResult = { n, forks, start: NO_START, startXen: NO_START, plan: [], verify: [], sweep: [] };
       results.push(r);
       const env = { ...process.env, DOM0UP_LOG_DIR: path.join(dir, `logs-${n}`), NO_COLOR: '1' };
       try {
@@ -135,12 +136,12 @@ export async function run(opts: Record<string, string> = {}): Promise<unknown> {
             const common = ['-i', inv, '--json', ...dom0upSsh(fleet)];
             for (let i = 0; i < repeat; i++) {
               process.stderr.write(`bench scale: ${n} hosts, plan ${i + 1}/${repeat} (forks ${forks})…\n`);
-              r.plan.push(await runOne(watch, dir, `plan-${n}-${i}`, ['plan', ...common, '--forks', String(forks)], env, (m) => countOutcome(m, (h) => h.outcome === 'pending')));
+              r.plan.push(await runOne(fleet, watch, dir, `plan-${n}-${i}`, ['plan', ...common, '--forks', String(forks)], env, (m) => countOutcome(m, (h) => h.outcome === 'pending')));
             }
             if (n === Math.max(...sizes)) {
               for (const f of sweep) {
                 process.stderr.write(`bench scale: ${n} hosts, plan with --forks ${f}…\n`);
-                r.sweep.push({ forks: f, cost: await runOne(watch, dir, `plan-${n}-forks${f}`, ['plan', ...common, '--forks', String(f)], env, (m) => countOutcome(m, (h) => h.outcome === 'pending')) });
+                r.sweep.push({ forks: f, cost: await runOne(fleet, watch, dir, `plan-${n}-forks${f}`, ['plan', ...common, '--forks', String(f)], env, (m) => countOutcome(m, (h) => h.outcome === 'pending')) });
               }
             }
           } finally {
@@ -158,7 +159,7 @@ export async function run(opts: Record<string, string> = {}): Promise<unknown> {
             const common = ['-i', inv, '--json', ...dom0upSsh(fleet)];
             for (let i = 0; i < repeat; i++) {
               process.stderr.write(`bench scale: ${n} hosts, verify ${i + 1}/${repeat}…\n`);
-              r.verify.push(await runOne(watch, dir, `verify-${n}-${i}`, ['verify', ...common, '--forks', String(forks)], env, (m) => countOutcome(m, (h) => h.ok === true)));
+              r.verify.push(await runOne(fleet, watch, dir, `verify-${n}-${i}`, ['verify', ...common, '--forks', String(forks)], env, (m) => countOutcome(m, (h) => h.ok === true)));
             }
           } finally {
             watch.stop();
@@ -179,7 +180,7 @@ export async function run(opts: Record<string, string> = {}): Promise<unknown> {
 function pick(costs: Cost[]): Cost | null {
   if (!costs.length) return null;
   const m = (f: (c: Cost) => number) => median(costs.map(f));
-  return { wallMs: m((c) => c.wallMs), cpuMs: m((c) => c.cpuMs), maxRssKiB: m((c) => c.maxRssKiB), treePssKiB: m((c) => c.treePssKiB), procs: m((c) => c.procs), hostCpuMs: m((c) => c.hostCpuMs), memDipKiB: m((c) => c.memDipKiB), ok: Math.min(...costs.map((c) => c.ok)) };
+  return { wallMs: m((c) => c.wallMs), cpuMs: m((c) => c.cpuMs), maxRssKiB: m((c) => c.maxRssKiB), treePssKiB: m((c) => c.treePssKiB), procs: m((c) => c.procs), hostCpuMs: m((c) => c.hostCpuMs), bedPeakKiB: m((c) => c.bedPeakKiB), ok: Math.min(...costs.map((c) => c.ok)) };
 }
 
 const kib = (k: number) => (Number.isFinite(k) ? `${(k / 1024).toFixed(k < 10 * 1024 ? 1 : 0)} MiB` : '–');
@@ -193,7 +194,7 @@ function report(results: SizeResult[], startedLoad: number[]): void {
     ['`dom0up verify -i INV --json` (hosts running Xen)', (r: SizeResult) => pick(r.verify), 'verified'],
   ] as const) {
     console.log(`\n### ${title}\n`);
-    console.log(`| hosts | forks | ${what} | wall | per host | controller CPU | CPU per host | peak RSS (dom0up) | per host | peak PSS, all processes (count) | hosts' CPU per host | test bed memory while it runs, per host |`);
+    console.log(`| hosts | forks | ${what} | wall | per host | controller CPU | CPU per host | peak RSS (dom0up) | per host | peak PSS, all processes (count) | hosts' CPU per host | test bed memory at its peak, per host |`);
     console.log('|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
     for (const r of results) {
       const c = get(r);
@@ -201,23 +202,23 @@ function report(results: SizeResult[], startedLoad: number[]): void {
         console.log(`| ${r.n} | ${r.forks} | – | – | – | – | – | – | – | – | – | – |${r.error ? ` ${r.error.split('\n')[0]}` : ''}`);
         continue;
       }
-      console.log(`| ${r.n} | ${r.forks} | ${c.ok}/${r.n} | ${sec(c.wallMs)} | ${msf(c.wallMs / r.n)} | ${sec(c.cpuMs)} | ${msf(c.cpuMs / r.n)} | ${mib(c.maxRssKiB)} | ${perHostKiB(c.maxRssKiB, r.n)} | ${mib(c.treePssKiB)} (${c.procs}) | ${msf(c.hostCpuMs / r.n)} | ${perHostKiB(c.memDipKiB, r.n)} |`);
+      console.log(`| ${r.n} | ${r.forks} | ${c.ok}/${r.n} | ${sec(c.wallMs)} | ${msf(c.wallMs / r.n)} | ${sec(c.cpuMs)} | ${msf(c.cpuMs / r.n)} | ${mib(c.maxRssKiB)} | ${perHostKiB(c.maxRssKiB, r.n)} | ${mib(c.treePssKiB)} (${c.procs}) | ${msf(c.hostCpuMs / r.n)} | ${perHostKiB(c.bedPeakKiB, r.n)} |`);
     }
   }
   console.log('\n### The test bed itself\n');
-  console.log('| hosts | start (fresh) | per host | memory (fresh, idle) | per host | boot CPU per host | start (Xen) | memory (Xen, idle) per host |');
-  console.log('|---:|---:|---:|---:|---:|---:|---:|---:|');
+  console.log('| hosts | start (fresh) | per host | boot CPU per host | memory, idle (PSS of its processes) | per host | processes per host | disk per host | start (Xen) | memory (Xen, idle) per host |');
+  console.log('|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const r of results) {
-    console.log(`| ${r.n} | ${sec(r.start.wallMs)} | ${msf(r.start.wallMs / r.n)} | ${kib(r.start.memKiB)} | ${perHostKiB(r.start.memKiB, r.n)} | ${msf(r.start.bootCpuMs / r.n)} | ${sec(r.startXen.wallMs)} | ${perHostKiB(r.startXen.memKiB, r.n)} |`);
+    console.log(`| ${r.n} | ${sec(r.start.wallMs)} | ${msf(r.start.wallMs / r.n)} | ${msf(r.start.bootCpuMs / r.n)} | ${kib(r.start.memKiB)} | ${perHostKiB(r.start.memKiB, r.n)} | ${(r.start.procs / r.n).toFixed(1)} | ${perHostKiB(r.start.diskKiB, r.n)} | ${sec(r.startXen.wallMs)} | ${perHostKiB(r.startXen.memKiB, r.n)} |`);
   }
   const big = results.find((r) => r.sweep.length);
   if (big) {
     console.log(`\n### --forks at ${big.n} hosts (\`dom0up plan\`)\n`);
-    console.log('| forks | pending | wall | controller CPU | peak RSS (dom0up) | peak PSS, all processes | hosts\' CPU per host | test bed memory while it runs |');
+    console.log('| forks | pending | wall | controller CPU | peak RSS (dom0up) | peak PSS, all processes | hosts\' CPU per host | test bed memory at its peak |');
     console.log('|---:|---:|---:|---:|---:|---:|---:|---:|');
     for (const s of big.sweep) {
       const c = s.cost;
-      console.log(`| ${s.forks} | ${c.ok}/${big.n} | ${sec(c.wallMs)} | ${sec(c.cpuMs)} | ${mib(c.maxRssKiB)} | ${mib(c.treePssKiB)} | ${msf(c.hostCpuMs / big.n)} | ${kib(c.memDipKiB)} |`);
+      console.log(`| ${s.forks} | ${c.ok}/${big.n} | ${sec(c.wallMs)} | ${sec(c.cpuMs)} | ${mib(c.maxRssKiB)} | ${mib(c.treePssKiB)} | ${msf(c.hostCpuMs / big.n)} | ${kib(c.bedPeakKiB)} |`);
     }
   }
   for (const r of results) if (r.error) console.log(`\n${r.n} hosts: ERROR ${r.error}`);

@@ -42,7 +42,7 @@ export interface FleetCliOptions {
   rebootTimeoutS?: number;
 }
 
-export const DEFAULT_FORKS = 16;
+export { DEFAULT_FORKS } from '../fleet/pool.js';
 export const DEFAULT_SERIAL = '25%';
 export const DEFAULT_MAX_FAIL = '0';
 
