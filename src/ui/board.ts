@@ -5,8 +5,8 @@
  * - on a terminal, a larger fleet: a few summary lines redrawn in place — counts per state and per
  *   phase, the slowest hosts still running (with their phase and time), the latest failures;
  * - elsewhere (CI, pipes, --json): plain timestamped lines on stderr. Small fleets get every
- *   host's phases (as before); larger ones get one line per finished or failed host and the
- *   summary line every 10 s, instead of a dozen lines per host.
+ *   host's phases (as before); larger ones get one line per finished or failed host (plan, facts
+ *   and verify: per failed host) and the summary line every 10 s, instead of a dozen lines per host.
  * Every host also gets its own log file with everything.
  */
 import type { ProvisionEvents } from '../apply/provision.js';
@@ -132,7 +132,9 @@ export class Board {
     const st: State = state ?? (ok ? 'ok' : 'fail');
     this.set(host, { state: st, text, endedAt: this.now() });
     if (st === 'fail') this.failed(host, text);
-    if ((this.mode === 'plain' && !this.opts.quietPlain) || this.mode === 'plain-summary') {
+    // plan/facts/verify (quietPlain) print every host's result at the end anyway: only failures here
+    const quietOk = this.opts.quietPlain && st === 'ok';
+    if ((this.mode === 'plain' && !this.opts.quietPlain) || (this.mode === 'plain-summary' && !quietOk)) {
       const p = this.ui.err;
       this.ui.note(`${this.stamp()} ${host} ${st === 'ok' ? p.green('done') : st === 'skip' ? p.yellow('skipped') : p.red('FAILED')} — ${clean(text)}`);
     }

@@ -72,6 +72,20 @@ describe('Board', () => {
     expect(lines.filter((l) => /apply 50 hosts · 1 done/.test(l)).length).toBeGreaterThanOrEqual(2);
   });
 
+  it('plain output of a large plan: only failed hosts and the summary line (the results follow anyway)', async () => {
+    const { ui, text } = fakeUi(false, { CI: 'true' });
+    const b = new Board(ui, hosts(50), { json: false, title: 'plan', quietPlain: true, plainEveryMs: 50 });
+    for (let i = 0; i < 10; i++) b.begin(`xen${String(i).padStart(3, '0')}`, 'plan');
+    b.finish('xen001', true, 'changes pending');
+    b.finish('xen002', false, 'unknown host key for [127.0.0.12]:2222');
+    await new Promise((r) => setTimeout(r, 80));
+    b.stop();
+    const lines = text().trim().split('\n');
+    expect(lines.some((l) => l.includes('xen001'))).toBe(false);
+    expect(lines.some((l) => /xen002 FAILED — unknown host key/.test(l))).toBe(true);
+    expect(lines.at(-1)).toMatch(/^\d\d:\d\d:\d\d plan 50 hosts · 1 done · 1 failed · 8 running \(plan 8\) · 40 waiting · \d+s$/);
+  });
+
   it('formats durations', () => {
     expect([0, 999, 59_000, 61_000, 3_600_000 + 120_000].map(formatDuration)).toEqual(['0s', '1s', '59s', '1m01s', '1h02m']);
   });
