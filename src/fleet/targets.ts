@@ -51,9 +51,7 @@ function bracketed(host: string): string {
 }
 
 function destinationOf(h: InventoryHost): string {
-  const host = h.host ?? h.name;
-  // with a port the address needs its brackets (user@[v6]:port); without, a bare v6 address is fine too
-  const addr = h.port !== undefined ? bracketed(host) : host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
+  const addr = bracketed(h.host ?? h.name);
   return h.user ? `${h.user}@${addr}` : addr;
 }
 
