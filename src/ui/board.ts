@@ -62,6 +62,7 @@ export class Board {
   private readonly started: number;
   private readonly now: () => number;
   private failures: string[] = [];
+  private stopped = false;
   readonly live: boolean;
   readonly mode: BoardMode;
 
@@ -217,13 +218,17 @@ export class Board {
   /** Draw again after stop() (e.g. once the plans were confirmed). */
   resume(): void {
     if (this.timer) return;
+    this.stopped = false;
     this.drawn = 0;
     if (this.live) this.timer = setInterval(() => this.draw(), this.mode === 'summary' ? 500 : 150);
     else if (this.mode === 'plain-summary') this.timer = setInterval(() => this.ui.note(`${this.stamp()} ${this.summaryLine(this.ui.err)}`), this.opts.plainEveryMs ?? 10_000);
     this.timer?.unref?.();
   }
 
+  /** Stop redrawing; the last state is drawn once (a second stop() draws nothing). */
   stop(): void {
+    if (this.stopped) return;
+    this.stopped = true;
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
     if (this.live) this.draw();

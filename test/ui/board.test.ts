@@ -57,6 +57,16 @@ describe('Board', () => {
     expect(text()).toContain('\u001b[2A'); // back up over the two lines drawn before
   });
 
+  it('stop() draws the last state once: a second stop() (e.g. in a finally) does not draw over what came after', () => {
+    const { ui, text } = fakeUi(true);
+    const b = new Board(ui, hosts(500), { json: false, title: 'plan' });
+    b.stop();
+    const once = text();
+    ui.note('the plans…');
+    b.stop();
+    expect(text()).toBe(`${once}the plans…\n`);
+  });
+
   it('plain output of a large fleet: a line per finished host and the summary line, not every phase', async () => {
     const { ui, text } = fakeUi(false);
     const b = new Board(ui, hosts(50), { json: false, title: 'apply', plainEveryMs: 50 });
