@@ -157,7 +157,9 @@ export class Board {
     const running = [...this.lines.values()].filter((l) => l.state === 'run');
     const phases = new Map<string, number>();
     for (const l of running) phases.set(l.phase || 'starting', (phases.get(l.phase || 'starting') ?? 0) + 1);
-    const byPhase = [...phases].sort((a, b) => b[1] - a[1]).map(([ph, n]) => `${ph} ${n}`).join(', ');
+    // the 4 busiest phases (the line must fit a terminal; 12 phases of an apply would not)
+    const sorted = [...phases].sort((a, b) => b[1] - a[1]);
+    const byPhase = [...sorted.slice(0, 4).map(([ph, n]) => `${ph} ${n}`), ...(sorted.length > 4 ? [`${sorted.slice(4).reduce((t, [, n]) => t + n, 0)} other`] : [])].join(', ');
     const parts = [
       `${this.opts.title ? `${this.opts.title} ` : ''}${this.order.length} hosts`,
       p.green(`${this.count('ok')} done`),

@@ -46,6 +46,15 @@ describe('Board', () => {
     expect(lines.join('\n')).not.toContain('\u001b');
   });
 
+  it('names the 4 busiest phases, the rest as "other"', async () => {
+    const { ui } = fakeUi(true);
+    const b = new Board(ui, hosts(500), { json: false, title: 'apply' });
+    b.stop();
+    const phases = ['yum', 'yum', 'yum', 'reboot', 'reboot', 'repo', 'grub', 'lock', 'facts'];
+    for (const [i, ph] of phases.entries()) (await b.events(`xen${String(i).padStart(3, '0')}`, 'r3')).phase(ph, 'x');
+    expect(b.summaryLine(palette(false))).toMatch(/ 9 running \(yum 3, reboot 2, \w+ 1, \w+ 1, 2 other\) /);
+  });
+
   it('on a terminal it redraws the same few lines in place', async () => {
     const { ui, text } = fakeUi(true);
     const b = new Board(ui, hosts(500), { json: false, title: 'plan' });
