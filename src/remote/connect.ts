@@ -14,6 +14,12 @@ export interface SshCliOptions {
   connectTimeoutS?: number;
   /** Extra known_hosts lines (e.g. from an inventory). */
   knownHostLines?: string[];
+  /**
+   * OpenSSH options from an Ansible inventory (checked with parseSshArgs), placed before the
+   * options above on the `ssh -G` command line: where both set the same thing, these win
+   * (src/fleet/targets.ts leaves the other out).
+   */
+  args?: string[];
   askPassphrase?: (keyPath: string) => Promise<string | undefined>;
 }
 
@@ -53,6 +59,7 @@ export function sshOptions(target: string, o: SshCliOptions): SshConnectOptions 
   if (o.sshConfig !== undefined) opts.configFile = o.sshConfig;
   if (o.connectTimeoutS !== undefined) opts.readyTimeoutMs = o.connectTimeoutS * 1000;
   if (o.askPassphrase) opts.askPassphrase = o.askPassphrase;
+  if (o.args?.length) opts.sshArgs = o.args;
   return opts;
 }
 
