@@ -23,7 +23,7 @@ type Testbed = typeof import('../test/testbed/index.js');
 const ANSIBLE_DIR = path.join(ROOT, 'bench', 'ansible');
 const PLAYBOOK = path.join(ANSIBLE_DIR, 'dom0.yml');
 /** the files both tools must leave identical */
-const FILES = ['/etc/yum.repos.d/xen4centos-410.repo', '/etc/pki/rpm-gpg/RPM-GPG-KEY-CentOS-SIG-Virtualization', '/etc/sysconfig/xen-kernel', '/etc/xen/xl.conf', '/etc/grub.conf'];
+const FILES = ['/etc/yum.repos.d/xen4centos-410.repo', '/etc/pki/rpm-gpg/RPM-GPG-KEY-CentOS-SIG-Virtualization', '/etc/sysconfig/kernel', '/etc/sysconfig/xen-kernel', '/etc/xen/xl.conf', '/etc/grub.conf'];
 const DOM0 = { memMiB: 1024, vcpus: 2, xenCmdline: 'dom0_mem=1024M,max:1024M dom0_max_vcpus=2 dom0_vcpus_pin' };
 
 interface Cost {
