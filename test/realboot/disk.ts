@@ -251,15 +251,31 @@ export async function blockSize(image: string): Promise<number> {
   return Number(m[1]);
 }
 
-/** The physical blocks of each file, in logical order (`debugfs blocks`), one request for all files. */
+/**
+ * Logical block -> physical block of a file, from debugfs's `stat` (its BLOCKS/EXTENTS list, e.g.
+ * `(0-11):312-323, (IND):324, (12-267):325-580` or `(ETB0):15122, (0-14):6907-6921`). Metadata blocks (IND, DIND,
+ * TIND, ETBn) are not data; `debugfs blocks` would list them among the data blocks. A hole is left undefined.
+ */
+export function parseBlockMap(statOutput: string): number[] {
+  const at = statOutput.search(/^(BLOCKS|EXTENTS):/m);
+  const map: number[] = [];
+  if (at < 0) return map;
+  for (const m of statOutput.slice(at).matchAll(/\((\d+)(?:-(\d+))?\):(\d+)(?:-(\d+))?/g)) {
+    const l1 = Number(m[1]);
+    const l2 = m[2] === undefined ? l1 : Number(m[2]);
+    const p1 = Number(m[3]);
+    for (let l = l1; l <= l2; l++) map[l] = p1 + (l - l1);
+  }
+  return map;
+}
+
+/** The block maps of several files, one debugfs run. */
 async function blockMaps(image: string, paths: string[]): Promise<Map<string, number[]>> {
-  const out = await debugfs(image, paths.map((p) => `blocks ${p}`));
+  const out = await debugfs(image, paths.map((p) => `stat ${p}`));
   const maps = new Map<string, number[]>();
-  const parts = out.split(/^debugfs: blocks /m).slice(1);
-  for (const part of parts) {
+  for (const part of out.split(/^debugfs: stat /m).slice(1)) {
     const nl = part.indexOf('\n');
-    const p = part.slice(0, nl).trim();
-    maps.set(p, part.slice(nl + 1).trim().split(/\s+/).filter((w) => /^\d+$/.test(w)).map(Number));
+    maps.set(part.slice(0, nl).trim(), parseBlockMap(part.slice(nl + 1)));
   }
   for (const p of paths) if (!maps.has(p)) throw new Error(`debugfs: no block map for ${p}`);
   return maps;
@@ -274,7 +290,8 @@ async function fillContents(image: string, contents: Map<string, string | Buffer
     for (const [p, src] of contents) {
       const data = typeof src === 'string' ? await fs.readFile(src) : src;
       const blocks = maps.get(p)!;
-      if (blocks.length * bs < data.length) throw new Error(`${p}: ${blocks.length} blocks of ${bs} bytes cannot hold ${data.length} bytes (a hole?)`);
+      const need = Math.ceil(data.length / bs);
+      for (let i = 0; i < need; i++) if (blocks[i] === undefined) throw new Error(`${p}: logical block ${i} has no block (a hole)`);
       for (let i = 0; i * bs < data.length; i++) {
         await fh.write(data, i * bs, Math.min(bs, data.length - i * bs), PART_OFFSET + blocks[i]! * bs);
       }
@@ -307,6 +324,7 @@ export async function writeImageFileInPlace(image: string, p: string, data: Buff
   if (old.length !== data.length) throw new Error(`${p}: in-place write of ${data.length} bytes over a file of ${old.length}`);
   const bs = await blockSize(image);
   const blocks = (await blockMaps(image, [p])).get(p)!;
+  for (let i = 0; i * bs < data.length; i++) if (blocks[i] === undefined) throw new Error(`${p}: logical block ${i} has no block (a hole)`);
   const written: number[] = [];
   const fh = await fs.open(image, 'r+');
   try {

@@ -86,7 +86,11 @@ export function readSerial(raw: string): SerialReport {
   const grubErr = /Error (\d+): ([^\n]*)/.exec(before);
   // Debian's GRUB prints `Booting 'TITLE'`; Red Hat's, with `hiddenmenu`, only counts down ("Booting TITLE in N
   // seconds...") and prints nothing at all for a timeout of 0
-  const booting = /Booting '([^\n]*)'/.exec(before) ?? /Booting (.*?) in \d+ seconds\.\.\./.exec(before);
+  // seconds...") and prints nothing at all for a timeout of 0; a countdown broken by a key press (the menu is drawn
+  // after it) does not tell which entry was then chosen
+  const countdown = /Booting (.*?) in \d+ seconds\.\.\./.exec(before);
+  const menuAfter = countdown ? before.indexOf('Use the ^ and v keys', countdown.index) >= 0 : false;
+  const booting = /Booting '([^\n]*)'/.exec(before) ?? (menuAfter ? null : countdown);
   const panic = /(Kernel panic - not syncing[^\n]*|Hardware Dom0 crashed[^\n]*|Panic on CPU \d+[^\n]*)/.exec(clean);
   return {
     grubBootingTitle: booting ? (booting[1] ?? null) : null,
