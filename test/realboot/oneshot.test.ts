@@ -110,13 +110,12 @@ describe.skipIf(skipReason)('one-shot boot with Red Hat\'s GRUB on ext4 (grub-0.
 
       // commit: the final file replaces the staged one (a new inode, as dom0up's atomic write), Xen on every boot
       await disk.replaceFile(disk.disk.grubConfPath, Buffer.from(run.output, 'utf8'));
-      for (const n of [3, 4]) {
-        const b = await bootAgain(disk, `oneshot-${n}-committed`);
-        expectXen(b, seed, run.output, o);
-        expect(b.dom0?.initrdName).toBe(initrdOf(final, xenIndex));
-        expect(await disk.stage2Word()).toBe(0);
-        expectTestbedAgrees(run.output, 0, b, 0);
-      }
+      // (case (1) of realboot.test.ts boots the same file on a fresh disk: every boot of it is Xen)
+      const b3 = await bootAgain(disk, 'oneshot-3-committed');
+      expectXen(b3, seed, run.output, o);
+      expect(b3.dom0?.initrdName).toBe(initrdOf(final, xenIndex));
+      expect(await disk.stage2Word()).toBe(0);
+      expectTestbedAgrees(run.output, 0, b3, 0);
     } finally {
       disk.dispose();
     }

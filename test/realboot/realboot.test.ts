@@ -104,7 +104,7 @@ describe.skipIf(skipReason)('real boot: grub.conf written by `dom0up grub apply`
     expect(r.dom0?.vcpus).toBe(1);
   });
 
-  test('(4) --keep-plain: Xen entry is the default, the kept plain entry still boots the same kernel', async () => {
+  test('(4) --keep-plain: the Xen entry of (1) is the default, the kept plain entry still boots the same kernel', async () => {
     const o: ApplyOptions = { ...SEED_OPTS, keepPlain: true };
     const run = await apply('keep-plain', SEED, o);
     const view = readGrubConf(run.output);
@@ -114,8 +114,11 @@ describe.skipIf(skipReason)('real boot: grub.conf written by `dom0up grub apply`
     const plain = view.entries.find((e) => !isXenEntry(e) && linuxKernelOf(e)?.path === kernel);
     expect(plain, `a plain entry for ${kernel} is kept`).toBeDefined();
 
-    const r = await boot('4-keep-plain-xen', run.output, { layout: 'boot-partition' });
-    expect(checkXenDom0(r, expectFor(SEED, run, o)), summarize(r)).toEqual([]);
+    // Its Xen entry is, command for command, the one (1) boots (so it is not booted again here: the tier's time
+    // goes to the kept plain entry)
+    const seedXen = defaultEntry(readGrubConf((await apply('seed', SEED, SEED_OPTS)).output));
+    const shape = (e: GrubEntry) => e.commands.map((c) => [c.name, c.device, c.path, c.args]);
+    expect(shape(xenEntry), 'the Xen entry is the one case (1) boots').toEqual(shape(seedXen));
 
     // Pick the kept plain entry at GRUB's menu (keys typed over QMP; the file is not changed).
     const steps = plain!.index - xenEntry.index;
