@@ -1,13 +1,14 @@
 // The one-shot boot and the way back, on CentOS 6's own GRUB (grub-0.97-99.el6, built from its source RPM) reading
 // /boot as CentOS 6 makes it (ext4, 256-byte inodes, extents). Each case keeps one disk across several boots, so
 // what GRUB writes at boot (the stage2 saved-entry word) is what the next boot reads, as on a host.
-// The one-shot itself is dom0up's own code: src/apply/one-shot.ts setOneShot, sent through a LocalTransport into a
+// The one-shot itself is dom0up's own code: src/apply/one-shot.ts setOneShot (the script and the judge apply uses), sent through a LocalTransport into a
 // chroot where /sbin/grub is Red Hat's shell and /boot/grub/stage2 the disk's stage2 (one-shot-host.ts).
 // After each real boot the test bed's firmware stand-in (test/testbed/host/tb/grub0.py) is asked the same question.
 // Run: npm run test:realboot   (root; see docs/realboot.md)
 import { describe, expect, test } from 'vitest';
 import { onceWord } from '../../src/apply/one-shot.js';
-import { parseGrubConf, setDefaultEntry } from '../../src/grub/index.js';
+import { parseGrubConf, toXenEntry } from '../../src/grub/index.js';
+import { computeStaging } from '../../src/plan/make-plan.js';
 import { grubApply } from './cli.js';
 import { checkXenDom0, expectationFor, type ApplyOptions } from './expect.js';
 import { defaultEntry, isXenEntry, readGrubConf, type GrubConfView } from './grub-conf.js';
@@ -22,16 +23,21 @@ reportBoots('oneshot');
 const XEN417_QUIRKS = ['cpufreq'];
 
 /**
- * The file `apply` writes before the one-shot reboot: the final file with the default on the entry the host runs
- * (src/plan computeStaging, for the case where the rewrite leaves that entry as it is: no rescue copy). Built with
- * the pure grub core's setDefaultEntry, as computeStaging does.
+ * The file `apply` writes before the one-shot reboot, made by the planner's own computeStaging (src/plan) from the
+ * host's file `source` and the rewrite of it that `dom0up grub apply` printed (`final`): the final file with the
+ * default on the entry the host runs (plus a rescue copy of it when the rewrite touches that entry).
  */
-function stagedFile(final: string, runningKernel: string): { text: string; knownGood: number } {
-  const conf = parseGrubConf(final);
-  const view = readGrubConf(final);
-  const kg = view.entries.findIndex((e) => e.commands.some((c) => c.name === 'kernel' && c.path?.endsWith(`/vmlinuz-${runningKernel}`)));
-  if (kg < 0) throw new Error(`no plain entry for the running kernel ${runningKernel}`);
-  return { text: setDefaultEntry(conf, kg).text, knownGood: kg };
+function stagedFile(source: string, final: string, runningKernel: string): { text: string; knownGood: number } {
+  const conf = parseGrubConf(source);
+  const xenLine = readGrubConf(final).entries.map((e) => e.commands.find((c) => c.name === 'kernel')).find((c) => c?.path?.endsWith('/xen.gz'));
+  const args = xenLine?.args ?? '';
+  const r = toXenEntry(conf, { hypervisorArgs: () => args, force: true });
+  // the rewrite the planner starts from is the one the CLI printed
+  expect(r.after.text, 'toXenEntry agrees with `dom0up grub apply`').toBe(final);
+  const kg = conf.entries.find((e) => e.commands.some((c) => c.name === 'kernel' && /\/vmlinuz-(\S+)/.exec(c.arg)?.[1] === runningKernel));
+  if (!kg) throw new Error(`no plain entry for the running kernel ${runningKernel}`);
+  const st = computeStaging(conf, r, kg);
+  return { text: st.intermediate, knownGood: st.knownGoodIndex };
 }
 
 const title = (v: GrubConfView, i: number) => v.entries[i]!.title.trim();
@@ -74,7 +80,7 @@ describe.skipIf(skipReason)('one-shot boot with Red Hat\'s GRUB on ext4 (grub-0.
     const final = readGrubConf(run.output);
     const xenIndex = final.defaultIndex;
     // the seed host runs 4.9.206-36 (yum added 4.9.241-37 as a plain entry, which dom0up turns into Xen)
-    const staged = stagedFile(run.output, '4.9.206-36.el6.x86_64');
+    const staged = stagedFile(seed.text, run.output, '4.9.206-36.el6.x86_64');
     const sv = readGrubConf(staged.text);
     expect(sv.defaultIndex, 'staged: the default stays on the running entry').toBe(staged.knownGood);
     expect(staged.text.indexOf('default='), 'the `timeout` line comes after `default`').toBeLessThan(staged.text.indexOf('timeout='));
@@ -128,7 +134,7 @@ describe.skipIf(skipReason)('one-shot boot with Red Hat\'s GRUB on ext4 (grub-0.
     const run = await grubApply('oneshot-fail', seed.text, o);
     const final = readGrubConf(run.output);
     const xenIndex = final.defaultIndex;
-    const staged = stagedFile(run.output, '4.9.206-36.el6.x86_64');
+    const staged = stagedFile(seed.text, run.output, '4.9.206-36.el6.x86_64');
     // the defect: the Xen entry's initramfs module is missing, so dom0 cannot mount its root and panics
     const xe = readGrubConf(staged.text).entries[xenIndex]!;
     const initrd = xe.commands.filter((c) => c.name === 'module')[1]!;
@@ -164,7 +170,7 @@ describe.skipIf(skipReason)('one-shot boot with Red Hat\'s GRUB on ext4 (grub-0.
     const orig = readGrubConf(input.text);
     const run = await grubApply('default-saved', input.text, o);
     const final = readGrubConf(run.output);
-    const staged = stagedFile(run.output, '2.6.32-754.el6.x86_64');
+    const staged = stagedFile(input.text, run.output, '2.6.32-754.el6.x86_64');
     // the disk gets every file the staged file names (Xen too); the host's own file is written first
     const disk = await BootDisk.create(staged.text, { layout: 'boot-partition', name: 'default-saved' });
     try {
