@@ -37,6 +37,11 @@ echo "=== UNAME-R: $(uname -r)"
 echo "=== SYS-HYPERVISOR: $HV"
 echo "=== MEMTOTAL-KB: $(awk '/^MemTotal/{print $2}' /proc/meminfo)"
 echo "=== NPROC: $(grep -c ^processor /proc/cpuinfo)"
+# what a host's programs read from the kernel (the test bed's real-boot hosts answer with these)
+echo "=== BOOT-ID: $(cat /proc/sys/kernel/random/boot_id)"
+echo "=== PROC-VERSION: $(cat /proc/version)"
+echo "=== MEMINFO-BEGIN"; cat /proc/meminfo; echo "=== MEMINFO-END"
+echo "=== CPUINFO-BEGIN"; cat /proc/cpuinfo; echo "=== CPUINFO-END"
 if [ "$HV" = xen ]; then
   for m in xen-evtchn xen-privcmd xen-gntdev xen-gntalloc xenfs; do insmod /lib/modules/$m.ko || echo "=== WARN: insmod $m failed"; done
   mount -t xenfs xenfs /proc/xen

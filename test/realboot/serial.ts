@@ -58,6 +58,12 @@ export interface SerialReport {
   xlVcpuList: XlVcpu[] | null;
   xlDmesg: string | null;
   xenCmdlineProblems: XenCmdlineProblem[];
+  /** /proc/sys/kernel/random/boot_id of the booted system */
+  bootId: string | null;
+  /** /proc/version of the booted kernel */
+  procVersion: string | null;
+  /** the report's raw sections, as the booted system printed them (what a real-boot test-bed host answers with) */
+  raw: { xlList: string | null; xlInfo: string | null; xlVcpuList: string | null; meminfo: string | null; cpuinfo: string | null };
   warnings: string[];
 }
 
@@ -115,6 +121,15 @@ export function readSerial(raw: string): SerialReport {
     xlDmesg,
     // from `xl dmesg`, else from Xen's own console output on the serial line (when dom0 never reported)
     xenCmdlineProblems: findXenCmdlineProblems(xlDmesg ?? before.split('\n').filter((l) => l.includes('(XEN) ')).map((l) => l.slice(l.indexOf('(XEN) '))).join('\n')),
+    bootId: marker(clean, 'BOOT-ID') || null,
+    procVersion: marker(clean, 'PROC-VERSION') || null,
+    raw: {
+      xlList: section(clean, 'XL-LIST'),
+      xlInfo: section(clean, 'XL-INFO'),
+      xlVcpuList: section(clean, 'XL-VCPU-LIST'),
+      meminfo: section(clean, 'MEMINFO'),
+      cpuinfo: section(clean, 'CPUINFO'),
+    },
     warnings,
   };
 }
