@@ -192,16 +192,36 @@ export async function buildDisk(grubConfText: string, layout: Layout, runDir: st
       await put(ref, art.vmlinuz);
       placed.push({ path: ref, standIn: 'kernel', source: `Debian vmlinuz-${art.kernelVersion}` });
     } else {
-      // our initramfs plus a small archive that names the file it was loaded from (its /init reports it), in one
-      // gzip stream: GRUB gunzips modules and takes the size from the gzip trailer at the end of the file, so an
-      // archive merely appended to the file would make GRUB pass an empty module
-      const cpio = gunzipSync(await fs.readFile(art.initramfs));
-      await put(ref, gzipSync(Buffer.concat([cpio, Buffer.alloc((4 - (cpio.length % 4)) % 4), await nameArchive(ref, runDir)]), { level: 1 }));
+      await put(ref, await standInInitramfs(ref, art, runDir));
       placed.push({ path: ref, standIn: 'initramfs', source: 'dom0up stand-in initramfs (busybox + xl)' });
     }
   }
 
-  // Size: everything (hard links counted once by mke2fs, but be generous) + 8 MiB, at least 32 MiB.
+  const image = await writeImage(stage, contents, runDir, fsKind, layout === 'boot-partition' ? 'boot' : 'root');
+  const grubSetupLog = await installGrubLegacy(image, grubDir, runDir, g.shell);
+  await fs.rm(stage, { recursive: true, force: true });
+  return {
+    image, layout, loader, fs: fsKind, grubConfPath: path.posix.join(grubDir, 'grub.conf'), placed, absent, grubSetupLog,
+    buildMs: Date.now() - t0,
+  };
+}
+
+/**
+ * The stand-in initramfs for the file `ref` of the partition: our initramfs plus a small archive that names the file
+ * it was loaded from (its /init reports it), in one gzip stream: GRUB gunzips modules and takes the size from the gzip
+ * trailer at the end of the file, so an archive merely appended to the file would make GRUB pass an empty module.
+ */
+export async function standInInitramfs(ref: string, art: Artifacts, runDir: string): Promise<Buffer> {
+  const cpio = gunzipSync(await fs.readFile(art.initramfs));
+  return gzipSync(Buffer.concat([cpio, Buffer.alloc((4 - (cpio.length % 4)) % 4), await nameArchive(ref, runDir)]), { level: 1 });
+}
+
+/**
+ * The disk image `runDir/disk.img`: an msdos label, one partition made from the staged tree `stage` (every regular
+ * file a placeholder of its size with no zero block), then the real contents written into the blocks the file
+ * system gave each file (so no file has a hole). Size: everything + 10 % + 8 MiB, at least 32 MiB.
+ */
+export async function writeImage(stage: string, contents: Map<string, string | Buffer>, runDir: string, fsKind: FsKind, label: string): Promise<string> {
   let bytes = 0;
   const walk = async (d: string): Promise<void> => {
     for (const e of await fs.readdir(d, { withFileTypes: true })) {
@@ -218,16 +238,9 @@ export async function buildDisk(grubConfText: string, layout: Layout, runDir: st
   await fs.writeFile(image, '');
   await fs.truncate(image, sizeMiB * 1048576);
   await runWithInput('sfdisk', ['-q', image], 'label: dos\nstart=2048, type=83, bootable\n');
-  await run('mke2fs', ['-q', '-F', ...mkfsArgs(fsKind), '-L', layout === 'boot-partition' ? 'boot' : 'root',
-    '-d', stage, '-E', `offset=${PART_OFFSET}`, image, `${sizeMiB * 1024 - 1024}k`]);
+  await run('mke2fs', ['-q', '-F', ...mkfsArgs(fsKind), '-L', label, '-d', stage, '-E', `offset=${PART_OFFSET}`, image, `${sizeMiB * 1024 - 1024}k`]);
   await fillContents(image, contents);
-
-  const grubSetupLog = await installGrubLegacy(image, grubDir, runDir, g.shell);
-  await fs.rm(stage, { recursive: true, force: true });
-  return {
-    image, layout, loader, fs: fsKind, grubConfPath: path.posix.join(grubDir, 'grub.conf'), placed, absent, grubSetupLog,
-    buildMs: Date.now() - t0,
-  };
+  return image;
 }
 
 // ---- reading and writing files inside the image (debugfs; no mounts) ---------------------------------------------

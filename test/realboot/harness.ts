@@ -5,7 +5,7 @@
 //   r.outcome === 'xen-dom0' && r.dom0?.memMiB === 1024
 //
 // One boot at a time: a lock file in the work dir serialises boots across processes.
-import { mkdirSync, openSync, closeSync, rmSync, readFileSync, readdirSync, writeFileSync, statSync, existsSync } from 'node:fs';
+import { mkdirSync, openSync, closeSync, rmSync, readFileSync, readdirSync, readlinkSync, writeFileSync, statSync, existsSync, utimesSync } from 'node:fs';
 import path from 'node:path';
 import { loadArtifacts, workDir, type Artifacts } from './artifacts.js';
 import {
@@ -144,33 +144,54 @@ export interface RealBootResult {
   serial: SerialReport;
 }
 
-const LOCK_STALE_MS = 15 * 60_000;
+/** A lock whose holder stopped refreshing it for this long is stale (its holder died without removing it). */
+const LOCK_STALE_MS = 60_000;
+const LOCK_HEARTBEAT_MS = 5_000;
 
-/** Serialise boots (2 shared cores: one QEMU at a time), across vitest workers and processes. */
+/** This process's PID namespace (a PID read from the lock means something only in the same namespace). */
+function pidNamespace(): string {
+  try {
+    return readlinkSync('/proc/self/ns/pid');
+  } catch {
+    return '';
+  }
+}
+
+/**
+ * Serialise boots (2 shared cores: one QEMU at a time), across vitest workers and processes — also across PID
+ * namespaces: the test bed's real-boot hosts boot from inside their own namespaces (test/realboot/host-firmware.ts),
+ * where a PID names another process. The holder refreshes the lock's mtime while it boots; a lock is stale when its
+ * holder is dead (same namespace) or stopped refreshing it.
+ */
 async function withBootLock<T>(fn: () => Promise<T>): Promise<{ value: T; waitedMs: number }> {
   const lock = path.join(workDir(), 'boot.lock');
   mkdirSync(workDir(), { recursive: true });
   const t0 = Date.now();
+  const me = { pid: process.pid, ns: pidNamespace() };
   for (;;) {
     try {
       closeSync(openSync(lock, 'wx'));
-      writeFileSync(lock, String(process.pid));
+      writeFileSync(lock, JSON.stringify(me));
       break;
     } catch {
       let stale = false;
       try {
-        const holder = Number(readFileSync(lock, 'utf8'));
+        const text = readFileSync(lock, 'utf8');
         stale = Date.now() - statSync(lock).mtimeMs > LOCK_STALE_MS;
-        if (holder > 0) try { process.kill(holder, 0); } catch { stale = true; }
+        let holder: { pid?: number; ns?: string } = {};
+        try { holder = JSON.parse(text) as typeof holder; } catch { holder = { pid: Number(text), ns: me.ns }; }
+        if (holder.pid && holder.pid > 0 && holder.ns === me.ns) try { process.kill(holder.pid, 0); } catch { stale = true; }
       } catch { /* lock vanished meanwhile */ }
       if (stale) rmSync(lock, { force: true });
       else await new Promise((r) => setTimeout(r, 250));
     }
   }
   const waitedMs = Date.now() - t0;
+  const beat = setInterval(() => { try { const now = new Date(); utimesSync(lock, now, now); } catch { /* gone */ } }, LOCK_HEARTBEAT_MS);
   try {
     return { value: await fn(), waitedMs };
   } finally {
+    clearInterval(beat);
     rmSync(lock, { force: true });
   }
 }
@@ -198,7 +219,8 @@ export function accelerator(): 'tcg' | 'kvm' {
   }
 }
 
-function newRunDir(name: string): string {
+/** A new folder for one run under the work dir's runs/ (the newest 40 are kept). */
+export function newRunDir(name: string): string {
   const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '');
   const runDir = path.join(workDir(), 'runs', `${stamp}-${process.pid}-${++runCounter}-${name.replace(/[^\w.-]+/g, '_')}`);
   pruneRuns();
@@ -297,6 +319,16 @@ async function runBoot(disk: DiskImage, runDir: string, opts: BootOptions & { sn
   };
   writeFileSync(path.join(runDir, 'result.json'), JSON.stringify(result, null, 2));
   return result;
+}
+
+/**
+ * Boot a disk image that was built elsewhere (e.g. from a test-bed host's /boot: host-disk.ts), not as a snapshot:
+ * what GRUB writes during the boot (the stage2 word) is on the image afterwards.
+ */
+export async function bootImage(disk: DiskImage, runDir: string, opts: Omit<BootOptions, 'layout' | 'loader' | 'fs' | 'name'> = {}): Promise<RealBootResult> {
+  const t0 = Date.now() - disk.buildMs;
+  writeFileSync(path.join(runDir, 'grub.conf'), await readImageFile(disk.image, disk.grubConfPath, runDir));
+  return runBoot(disk, runDir, { ...opts, layout: disk.layout, snapshot: false }, t0, loadArtifacts());
 }
 
 /** Build a fresh disk for `grubConfText`, boot it once (the image is a snapshot: nothing is written to it). */
