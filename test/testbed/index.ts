@@ -55,6 +55,24 @@ export interface HostSpec {
   yumLineDelayMs?: number;
   /** startHosts waits until the host is up (or failed to boot); default true */
   wait?: boolean;
+  /**
+   * The power cycle is real: at every power-on the host's /boot becomes a disk image that QEMU boots with Red Hat's
+   * GRUB and real Xen (test/realboot/host-firmware.ts; needs the real-boot tier's set-up); the host comes up with
+   * what really booted. Needs bootPartition (the default).
+   */
+  realBoot?: RealBootSpec;
+}
+
+export interface RealBootSpec {
+  /** the real-boot tier's work dir (its artifacts, runs/, boot.lock) */
+  workDir: string;
+  /** epoch ms: no real boot starts or runs past it (the tier's budget) */
+  deadline?: number;
+  /** one QEMU run (all power-ons of one boot, resets included); default 240 s */
+  timeoutMs?: number;
+  /** guest RAM (default 1280 MiB) and CPUs (default 2) */
+  memMiB?: number;
+  cpus?: number;
 }
 
 export interface TestHost {
@@ -95,6 +113,35 @@ export interface BootRecord {
   dom0MemMiB?: number;
   dom0Vcpus?: number;
   time: string;
+  /** a host whose power cycle is real (realBoot): this power-on under QEMU */
+  real?: RealPowerOnRecord;
+}
+
+export interface RealPowerOnRecord {
+  /** the real-boot tier's outcome: xen-dom0, not-xen-dom0, dom0-crash, bootloader-error, timeout, ... */
+  outcome: string | null;
+  /** what the stand-in kernel reported (Debian's release; the host's `uname -r` says the release its initramfs was built for) */
+  unameR?: string | null;
+  /** the initramfs file GRUB loaded (the booted system names it) */
+  initrd?: string | null;
+  panic?: string | null;
+  /** GRUB's hidden-menu countdown, s */
+  menuWaitS?: number | null;
+  /** the QEMU run's serial log (every power-on of the run; this one is number powerOn, cut at SeaBIOS's banner) */
+  serialLog: string | null;
+  powerOn?: number;
+  powerOns?: number;
+  /** the stage2 saved-entry word at the run's power-on and after it (what GRUB wrote, now on the host's /boot) */
+  wordBefore?: number;
+  wordAfter?: number;
+  qemuMs?: number;
+  diskBuildMs?: number;
+  /** the whole power-on (disk image, QEMU, write-back), and the part of it spent waiting for the machine (one QEMU at a time) */
+  firmwareMs?: number;
+  waitMs?: number;
+  /** guest resets in the run (Xen rebooting the machine after a crash) */
+  resets?: number;
+  maxRssKiB?: number | null;
 }
 
 export type HostState = 'booting' | 'up' | 'down' | 'bootfail' | 'off';
@@ -508,7 +555,9 @@ export async function startHosts(specs: number | HostSpec[], common: HostSpec = 
       rootDevice: rootDeviceFor(spec),
       bootUuid: randomUUID(),
       wait: spec.wait !== false,
+      ...(spec.realBoot ? { realBoot: spec.realBoot } : {}),
     };
+    if (spec.realBoot && spec.bootPartition === false) throw new Error(`startHosts: ${name}: a real-boot host needs a /boot partition`);
     fs.writeFileSync(path.join(hdir, 'ctl', 'spec.json'), JSON.stringify(full, null, 1));
     fs.writeFileSync(path.join(hdir, 'ctl', 'seed.json'), JSON.stringify({ ...full, rootPubKey: rootPub, adminPubKey: adminPub }));
     hostCfgs.push(full);

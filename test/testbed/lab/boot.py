@@ -15,8 +15,10 @@ import uuid
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), 'host'))
+sys.path.insert(0, HERE)
 
 from tb import common, grub0, machine, xen  # noqa: E402
+import realboot  # noqa: E402  (lab/realboot.py: hosts whose power cycle is real)
 
 INTEL = ('GenuineIntel', 6, 63, 'Intel(R) Xeon(R) CPU E5-2630 v3 @ 2.40GHz', 2)
 AMD = ('AuthenticAMD', 21, 2, 'AMD Opteron(tm) Processor 6380', 0)
@@ -87,13 +89,25 @@ def main(hostdir, rootdir):
     parts = {(0, 0): bootfs, (0, 1): 'lvm' if bp else 'swap'}
     log = []
     t0 = common.now_ms()
-    rec, cfg = machine.power_on(spec, grub0.Machine(parts), faults, log)
+    real = None
+    earlier = []
+    if spec.get('realBoot'):
+        # the power cycle is real: QEMU boots the host's /boot with Red Hat's GRUB and real Xen (lab/realboot.py)
+        rec, earlier, real = realboot.power_on(hostdir, rootdir, spec, log)
+        cfg = None
+        if rec['result'] == 'up' and not rec.get('kernelRelease'):
+            # the initramfs that booted has no test-bed marker on the host: say what really booted
+            rec['kernelRelease'] = (rec.get('real') or {}).get('unameR') or 'unknown'
+        if rec.get('kernelRelease'):
+            rec['kernelVersion'] = machine.kernel_version_string(rec['kernelRelease'])
+    else:
+        rec, cfg = machine.power_on(spec, grub0.Machine(parts), faults, log)
     rec['time'] = time.strftime('%Y-%m-%dT%H:%M:%S')
     rec['bootId'] = None
     run = os.path.join(C, 'run')
     os.makedirs(run, exist_ok=True)
     if rec['result'] == 'up':
-        bid = str(uuid.uuid4())
+        bid = (real or {}).get('bootId') or str(uuid.uuid4())
         rec['bootId'] = bid
         under_xen = rec['hypervisor'] == 'xen'
         arch = spec.get('arch', 'x86_64')
@@ -104,9 +118,11 @@ def main(hostdir, rootdir):
         else:
             mem_kb = linux_memtotal_kb(int(spec.get('memMiB', 4096)))
             ncpu = int(spec.get('cpus', 4))
+        report = (real or {}).get('report') or {}
         files = {
-            'meminfo': meminfo(mem_kb),
-            'cpuinfo': cpuinfo(ncpu, spec.get('cpuFlags', 'vmx'), under_xen),
+            # a real boot: what the booted kernel itself reported
+            'meminfo': report.get('meminfo') or meminfo(mem_kb),
+            'cpuinfo': report.get('cpuinfo') or cpuinfo(ncpu, spec.get('cpuFlags', 'vmx'), under_xen),
             'cmdline': (rec.get('cmdline') or '') + '\n',
             'version': 'Linux version %s (mockbuild@c6b9.bsys.dev.centos.org) (gcc version 4.4.7 20120313 (Red Hat 4.4.7-23) (GCC) ) %s\n'
                        % (rec['kernelRelease'], rec.get('kernelVersion', '')),
@@ -118,9 +134,12 @@ def main(hostdir, rootdir):
         }
         state = dict(rec)
         state['bootTimeMs'] = common.now_ms()
+        if real is not None:
+            # xl answers with what the real boot's xl printed (host/tb/xl.py)
+            state['real'] = dict(rec.get('real') or {}, report=report)
         files['boot.json'] = json.dumps(state, indent=1, sort_keys=True) + '\n'
         if under_xen:
-            files['xen-dmesg'] = xen.dmesg(rec['xen'], spec, rec)
+            files['xen-dmesg'] = report.get('xlDmesg') if real is not None else xen.dmesg(rec['xen'], spec, rec)
         for k, v in files.items():
             with open(os.path.join(run, k), 'w') as f:
                 f.write(v)
@@ -134,7 +153,7 @@ def main(hostdir, rootdir):
         if under_xen:
             os.makedirs(xd)
             with open(os.path.join(xd, 'capabilities'), 'w') as f:
-                f.write('control_d\n')
+                f.write((report.get('xenCaps') or 'control_d') + '\n')
             with open(os.path.join(xd, 'privcmd'), 'w') as f:
                 pass
             os.makedirs(hd)
@@ -142,18 +161,28 @@ def main(hostdir, rootdir):
                 with open(os.path.join(hd, k), 'w') as f:
                     f.write(v + '\n')
         log.append('[linux] userspace up: boot_id %s%s' % (bid, ' (Xen %s, dom0 %d MiB, %d vCPUs)' % (
-            common.XEN_FULL, rec['xen']['dom0_mem_mib'], rec['xen']['vcpus']) if under_xen else ''))
+            '(real boot)' if real is not None else common.XEN_FULL, rec['xen']['dom0_mem_mib'], rec['xen']['vcpus']) if under_xen else ''))
     with open(os.path.join(C, 'console.log'), 'a') as f:
         for line in log:
             f.write('[%s %s] %s\n' % (ts(), name, line))
-    slim = {k: rec.get(k) for k in ('bootId', 'entryIndex', 'title', 'hypervisor', 'kernelRelease', 'xenCmdline',
-                                    'dom0Cmdline', 'cmdline', 'result', 'error', 'attempts', 'once', 'time')}
-    if rec['hypervisor'] == 'xen' and rec.get('xen'):
-        slim['dom0MemMiB'] = rec['xen']['dom0_mem_mib']
-        slim['dom0Vcpus'] = rec['xen']['vcpus']
-    slim['firmwareMs'] = common.now_ms() - t0
+
+    def slim_of(r):
+        slim = {k: r.get(k) for k in ('bootId', 'entryIndex', 'title', 'hypervisor', 'kernelRelease', 'xenCmdline',
+                                      'dom0Cmdline', 'cmdline', 'result', 'error', 'attempts', 'once', 'time')}
+        if r['hypervisor'] == 'xen' and r.get('xen'):
+            slim['dom0MemMiB'] = r['xen']['dom0_mem_mib']
+            slim['dom0Vcpus'] = r['xen']['vcpus']
+        if r.get('real') is not None:
+            slim['real'] = r['real']
+        slim['firmwareMs'] = common.now_ms() - t0
+        return slim
     with open(os.path.join(C, 'boots.jsonl'), 'a') as f:
-        f.write(json.dumps(slim) + '\n')
+        for e in earlier:
+            # a power-on of the same real run that crashed and reset the machine (it booted again by itself)
+            e['time'] = rec['time']
+            e['bootId'] = None
+            f.write(json.dumps(slim_of(e)) + '\n')
+        f.write(json.dumps(slim_of(rec)) + '\n')
     print('RESULT=%s' % rec['result'])
     print('PANIC_REBOOT=%d' % (1 if rec.get('rebootAfterPanic') else 0))
     print('HYP=%s' % rec['hypervisor'])
