@@ -153,7 +153,8 @@ export type FaultKnob =
   | 'slow-xencommons'
   | 'boot-full'
   | 'host-key-change'
-  | 'kernel-update';
+  | 'kernel-update'
+  | 'initramfs-broken';
 
 export const TESTBED_DIR = path.dirname(fileURLToPath(import.meta.url));
 const LAB_PY = path.join(TESTBED_DIR, 'lab', 'lab.py');
@@ -737,6 +738,7 @@ export async function waitUp(h: TestHost, timeoutMs = 60_000): Promise<void> {
 
 /** Set a fault knob. value: yum-fail: the output (string) or {output, exitCode}; slow-xencommons: ms;
  *  kernel-update: the newer kernel version-release the Virt SIG repo offers (default 4.9.241-38.el6);
+ *  initramfs-broken: the kernel versions (glob, default '*') whose initramfs dracut leaves damaged;
  *  the others are on/off. 'boot-full' fills /boot at once (real ENOSPC); 'host-key-change' applies at the next boot.
  *  'reboot-hangs': the reboot programs never return, AND an SSH command that runs one (also detached:
  *  `nohup sh -c 'sleep 1; shutdown -r now' &`) never gets its exit status: the connection just drops
@@ -755,6 +757,8 @@ export async function setFault(
     content = String(typeof value === 'number' ? value : Number(value ?? 5000));
   } else if (knob === 'kernel-update') {
     content = typeof value === 'string' ? value : '4.9.241-38.el6';
+  } else if (knob === 'initramfs-broken') {
+    content = typeof value === 'string' ? value : '*';
   } else if (knob === 'boot-full') {
     if (!spec(h).bootPartition) throw new Error(`setFault boot-full: ${h.name} has no /boot partition`);
     execFileSync('/usr/bin/python3', ['-I', '-B', HOSTCTL_PY, 'fill', bootMount(h)], { stdio: 'pipe' });

@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Client } from 'ssh2';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { bootLog, readHostFile, setFault, clearFault, startHosts, type Fleet, type TestHost } from './index.js';
+import { bootLog, nextBoot, readHostFile, readHostFileBuffer, setFault, clearFault, startHosts, type Fleet, type TestHost } from './index.js';
 import { connect, exec, rebootVia, reconnect, sftpWrite } from './ssh-helpers.js';
 import { describeTestbed } from './vitest.js';
 
@@ -17,7 +17,7 @@ const repo = (baseurl: string, extra = 'gpgcheck=0') => `[xen4centos]\nname=Xen 
 
 describeTestbed('yum and rpm on the simulated hosts', () => {
   let fleet: Fleet;
-  let fresh: TestHost, gpg: TestHost, helper: TestHost, tiny: TestHost, seed: TestHost;
+  let fresh: TestHost, gpg: TestHost, helper: TestHost, tiny: TestHost, seed: TestHost, dracut: TestHost;
   const conns: Client[] = [];
   const open = async (h: TestHost) => {
     const c = await connect(h);
@@ -26,10 +26,10 @@ describeTestbed('yum and rpm on the simulated hosts', () => {
   };
   beforeAll(async () => {
     fleet = await startHosts(
-      [{ name: 'y-fresh' }, { name: 'y-gpg' }, { name: 'y-helper', xenHelper: true }, { name: 'y-tiny', bootSizeMiB: 40 }, { name: 'y-seed', layout: 'seed-lvm' }],
+      [{ name: 'y-fresh' }, { name: 'y-gpg' }, { name: 'y-helper', xenHelper: true }, { name: 'y-tiny', bootSizeMiB: 40 }, { name: 'y-seed', layout: 'seed-lvm' }, { name: 'y-dracut' }],
       { downtimeMs: 100, rebootDelayMs: 100, xencommonsDelayMs: 0, yumLineDelayMs: 2 },
     );
-    [fresh, gpg, helper, tiny, seed] = fleet.hosts as [TestHost, TestHost, TestHost, TestHost, TestHost];
+    [fresh, gpg, helper, tiny, seed, dracut] = fleet.hosts as [TestHost, TestHost, TestHost, TestHost, TestHost, TestHost];
   });
   afterAll(async () => {
     conns.forEach((c) => c.end());
@@ -206,6 +206,21 @@ describeTestbed('yum and rpm on the simulated hosts', () => {
     expect(r.code).toBe(3);
     expect(r.stderr).toBe('Error: simulated failure\nsecond line\n');
     await clearFault(tiny, 'yum-fail');
+  });
+
+  it('initramfs-broken: dracut leaves a damaged image for the matching kernel only; booting it panics', async () => {
+    await setFault(dracut, 'initramfs-broken', '4.9.*');
+    const c = await open(dracut);
+    const r = await exec(c, `echo '${repo(VAULT)}' > /etc/yum.repos.d/xen.repo; yum -y install xen`);
+    expect(r.code, r.stderr).toBe(0);
+    const head = (p: string) => readHostFileBuffer(dracut, p).then((b) => b!.subarray(0, 200).toString('latin1').split('\n')[0]);
+    expect(await head(`/boot/initramfs-${X}.img`)).toBe(`TESTBED:data:damaged-initramfs:${X}`);
+    expect(await head('/boot/initramfs-2.6.32-754.el6.x86_64.img')).toBe('TESTBED:initramfs:2.6.32-754.el6.x86_64');
+    // new-kernel-pkg made the 4.9 entry the default: the firmware's next boot of it panics (no /init, no root fs)
+    const nb = await nextBoot(dracut);
+    expect(nb).toMatchObject({ kernelRelease: X, xen: false, result: 'panic' });
+    expect(nb.error).toMatch(/is not an initramfs image/);
+    await clearFault(dracut, 'initramfs-broken');
   });
 
   it('the seed-notes layout: new-kernel-pkg copies the continuation lines, the new kernel boots', async () => {

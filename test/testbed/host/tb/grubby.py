@@ -11,6 +11,7 @@ sections 2 and 4, xen-centos6-facts.md sections 1.6-1.8):
 * `--remove-kernel=TITLE=...` removes entries with exactly that title (a re-install replaces them).
 * writes go to the one-level-resolved target of /etc/grub.conf via a temp file + rename (mode kept).
 Not modelled: grubby's whitespace losses on untouched lines, blkid root checks of templates."""
+import fnmatch
 import os
 import re
 import sys
@@ -607,8 +608,14 @@ def nkp_update(version, multiboot=None, kernel_args=None):
 
 def mkinitrd(version, size=20_480_000):
     path = '/boot/initramfs-%s.img' % version
+    broken = common.fault('initramfs-broken')
     try:
-        common.write_boot_file(path, 'initramfs', version, size)
+        if broken is not None and fnmatch.fnmatchcase(version, broken.strip() or '*'):
+            # fault knob initramfs-broken: dracut leaves a damaged image (no initramfs inside): the kernel finds no
+            # /init and cannot mount its root file system (a real boot panics the same way)
+            common.write_boot_file(path, 'data', 'damaged-initramfs:' + version, size)
+        else:
+            common.write_boot_file(path, 'initramfs', version, size)
         os.chmod(path, 0o600)
     except OSError as e:
         try:
