@@ -11,7 +11,9 @@ export default defineConfig({
     name: 'realboot',
     reporters: report ? ['default', ['json', { outputFile: report }]] : ['default'],
     include: ['test/realboot/**/*.test.ts'],
-    globalSetup: ['test/realboot/global-setup.ts'],
+    // the test bed first (its packages, its machine probe, its fleets stopped at the end): cycle.test.ts runs
+    // dom0up against test-bed hosts whose power cycle is a real boot
+    globalSetup: ['test/testbed/global-setup.ts', 'test/realboot/global-setup.ts'],
     pool: 'forks',
     fileParallelism: false,
     maxWorkers: 1,

@@ -90,8 +90,10 @@ export default async function setup(project: TestProject): Promise<void> {
     log(`realboot: accelerator ${await decideAccel()}`);
   }
   project.provide('realbootSkip', skip);
-  // Budget for the boots (the tier must finish in < 10 min including build and set-up); override in seconds.
-  const budgetS = Number(process.env.DOM0UP_REALBOOT_BUDGET_S || 480);
+  // Budget for the boots: 480 s for the fresh-disk and one-shot cases, plus 300 s for the whole cycle on test-bed
+  // hosts (cycle.test.ts: 7 power-ons in 6 QEMU runs, measured 160-180 s; docs/realboot.md). The tier then ends within
+  // about 15 minutes including build and set-up, well inside CI's 90; override in seconds.
+  const budgetS = Number(process.env.DOM0UP_REALBOOT_BUDGET_S || 780);
   project.provide('realbootDeadline', Date.now() + budgetS * 1000);
   log(`realboot: set-up ${((Date.now() - t0) / 1000).toFixed(1)}s, boot budget ${budgetS}s`);
 }

@@ -8,9 +8,10 @@ import { REALBOOT_DIR, workDir } from './artifacts.js';
 import { bootGrubConf, summarize, type BootDisk, type BootOptions, type RealBootResult } from './harness.js';
 
 export const skipReason = inject('realbootSkip');
-const deadline = inject('realbootDeadline');
+/** epoch ms after which no boot may start (the tier's budget, DOM0UP_REALBOOT_BUDGET_S) */
+export const deadline = inject('realbootDeadline');
 
-interface LogRow { name: string; outcome: string; seconds: number; qemuSeconds: number; rssMiB: number | null; serialLog: string }
+export interface LogRow { name: string; outcome: string; seconds: number; qemuSeconds: number; rssMiB: number | null; serialLog: string }
 const rows: LogRow[] = [];
 
 function remaining(name: string): number {
@@ -26,6 +27,12 @@ function record(name: string, r: RealBootResult): RealBootResult {
   });
   console.log(`[${name}] ${summarize(r)}`);
   return r;
+}
+
+/** A boot that ran elsewhere (a test-bed host's real power-on: test/realboot/host-firmware.ts), for the boot table. */
+export function recordRow(row: LogRow): void {
+  rows.push(row);
+  console.log(`[${row.name}] ${row.outcome} ${row.seconds.toFixed(1)} s (qemu ${row.qemuSeconds.toFixed(1)} s) log=${row.serialLog}`);
 }
 
 /** One boot of a fresh disk, within the tier's budget (the per-boot hard timeout never runs past it). */
