@@ -113,7 +113,7 @@ async function installGrub(hostDir: string, rootDir: string, bootDir: string): P
     mkdirSync(lib, { recursive: true });
     copyFileSync(g.shell, path.join(lib, 'grub.i386'));
     chmodSync(path.join(lib, 'grub.i386'), 0o755);
-    writeFileSync(sbin, `#!/bin/sh\n# Red Hat's grub shell (32-bit) under qemu-i386: this kernel cannot run 32-bit programs\nexec ${ex.qemu} /usr/lib/dom0up-realboot/grub.i386 "$@"\n`);
+    writeFileSync(sbin, `#!/bin/sh\n# Red Hat's grub shell (32-bit) under qemu-i386: ${ex.reason.replace(/\n/g, ' ')}\nexec ${ex.qemu} /usr/lib/dom0up-realboot/grub.i386 "$@"\n`);
   }
   chmodSync(sbin, 0o755);
   const how = `${ex.mode} (${ex.reason})`;
