@@ -61,15 +61,30 @@ describe('injection', () => {
   });
 
   it('remote file paths cannot escape their quoting in the writer script', async () => {
-    const t = new LocalTransport({ target: 'local' });
+    // The payloads name the canary relative to the script's working directory (a file name cannot
+    // hold a "/"), and the script runs in `dir`: a payload that executes creates exactly `canary`.
+    const t = new LocalTransport({ target: 'local', cwd: dir });
+    const payloads = ['$(touch pwned)', '`touch pwned`', "'; touch pwned; '", '"; touch pwned; "', '$(touch${IFS}pwned)', "a'$(touch pwned)'b", ';touch pwned', '|touch pwned', '&touch pwned&'];
+    for (const p of payloads) expect(p).not.toContain('/');
     await fc.assert(
-      fc.asyncProperty(fc.constantFrom(`$(touch ${canary})`, `\`touch ${canary}\``, `a'b`, 'a"b', 'a;b', 'a b', '-rf', '*', 'a\\b'), async (name) => {
-        const p = path.join(dir, name.replace(/\//g, '_'));
+      fc.asyncProperty(fc.constantFrom(...payloads, `a'b`, 'a"b', 'a;b', 'a b', '-rf', '*', 'a\\b'), async (name) => {
+        const p = path.join(dir, name);
         await writeRemoteFile(t, { path: p, content: Buffer.from('x'), expect: 'any', mode: 0o600, stamp: '20261127T000000Z' }, 'test');
         expect(readFileSync(p, 'utf8')).toBe('x');
         expect(existsSync(canary)).toBe(false);
       }),
-      { numRuns: 20 },
+      { numRuns: 40 },
     );
+  });
+
+  it('the canary can fire: an unquoted path in a script run the same way creates it', async () => {
+    // the oracle of the test above, checked: the same payloads, the same transport and directory,
+    // spliced into a script without quoting, do create the canary
+    const t = new LocalTransport({ target: 'local', cwd: dir });
+    for (const p of ['$(touch pwned)', '`touch pwned`']) {
+      await t.exec(`f="${p}"; :`);
+      expect(existsSync(canary)).toBe(true);
+      rmSync(canary);
+    }
   });
 });
