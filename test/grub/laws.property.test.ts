@@ -1,5 +1,6 @@
 // Laws of the grub engine, checked by fast-check on generated input:
-//  - lossless: parseGrubConf(s).toString() === s for every string;
+//  - lossless: parseGrubConf(s).toString() === s for every string (toString is rebuilt from the
+//    segments, each of which must be its own slice of the input);
 //  - the rewrite never throws anything but GrubEditError;
 //  - apply twice = apply once; after apply GRUB boots the Xen entry of the chosen kernel;
 //  - entries the rewrite does not target keep what GRUB reads from them.
@@ -38,16 +39,25 @@ describe('grub engine laws', () => {
     fc.assert(fc.property(config, (s) => parseGrubConf(s).toString() === s && parseGrubConf(s, { latin1: true }).toString() === s), { numRuns: 500 });
   });
 
-  it('segments always tile the input', () => {
-    fc.assert(fc.property(fc.string({ unit: 'binary', maxLength: 300 }), (s) => {
-      const conf = parseGrubConf(s);
+  it('segments always tile the input, each holding exactly its slice', () => {
+    const tiles = (s: string, latin1: boolean) => {
+      const conf = parseGrubConf(s, { latin1 });
       let at = 0;
       for (const seg of conf.segments) {
-        if (seg.start !== at) return false;
+        if (seg.start !== at || seg.raw !== s.slice(at, at + seg.raw.length)) return false;
         at += seg.raw.length;
       }
       return at === s.length;
-    }));
+    };
+    fc.assert(fc.property(fc.string({ unit: 'binary', maxLength: 300 }), fc.boolean(), tiles), { numRuns: 1000 });
+    fc.assert(fc.property(fc.string({ unit: fc.constantFrom('\\', '\n', '\r', '\t', ' ', '#', '=', 't', 'i', 'l', 'e'), maxLength: 200 }), fc.boolean(), tiles), { numRuns: 1000 });
+    fc.assert(fc.property(config, (s) => tiles(s, false)), { numRuns: 300 });
+  });
+
+  it('toString is rebuilt from the segments, not the stored input', () => {
+    const conf = parseGrubConf('title A\n\tkernel /vmlinuz-4.9.1 ro\n');
+    (conf.segments as { raw: string }[])[1]!.raw = '\tkernel /vmlinuz-4.9.2 ro\n';
+    expect(conf.toString()).toBe('title A\n\tkernel /vmlinuz-4.9.2 ro\n');
   });
 
   it('the rewrite refuses only with GrubEditError, is idempotent and makes GRUB boot Xen', () => {
