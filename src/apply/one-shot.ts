@@ -25,9 +25,13 @@ echo "word=$(od -An -tu4 -j ${STAGE2_SAVED_OFFSET} -N 4 /boot/grub/stage2 | tr -
   const out = r.stdout.toString('utf8');
   if (r.code === 3) throw new RemoteError(t.target, phase, '/sbin/grub is missing, so the Xen entry cannot be booted once', 'install the grub package, or use --no-once (default switch with fallback)');
   if (r.code !== 0) throw new RemoteError(t.target, phase, `grub --batch failed (exit ${r.code ?? (r.lost ? 'connection lost' : '?')})`, undefined, 1, (out + r.stderr.toString('utf8')).trim().slice(-1500));
-  const word = Number(/^word=(\d+)$/m.exec(out)?.[1] ?? NaN);
-  const ok = Number.isFinite(word) && (word & ONCE_FLAG) !== 0 && ((word >> 8) & 0xff) === index;
-  if (/Error \d+|error:/i.test(out) || !ok) {
+  // judged by the word read back from the disk (the last word= line: ours, after grub's output);
+  // grub's own output is only the explanation when the word is wrong — a library warning that
+  // happens to contain "error:" does not fail a step whose word is right
+  const words = [...out.matchAll(/^word=(\d{1,10})$/gm)];
+  const word = words.length ? Number(words[words.length - 1]![1]) : NaN;
+  const ok = Number.isSafeInteger(word) && (word & ONCE_FLAG) !== 0 && ((word >> 8) & 0xff) === index;
+  if (!ok) {
     throw new RemoteError(t.target, phase, `grub did not store the one-shot boot of entry ${index} (stage2 word ${Number.isFinite(word) ? '0x' + word.toString(16) : 'unreadable'})`, 'use --no-once to switch the default directly (with fallback to the previous entry)', 1, out.trim().slice(-1500));
   }
   return { word };
