@@ -25,6 +25,7 @@ import {
   loadKnownHosts,
   parseKnownHosts,
   parsePublicKeyLine,
+  strictHostKeyCheckingAcceptsNew,
   type KnownHostEntry,
 } from './known-hosts.js';
 import { parseDestination, parseProxyJump, resolveSshConfig, type Destination, type SshHostConfig } from './ssh-config.js';
@@ -193,7 +194,7 @@ async function resolveHop(dest: Destination, opts: SshConnectOptions, isFinal: b
     userKnownHostsFiles: opts.knownHostsFiles ?? cfg?.userKnownHostsFiles ?? [join(home, '.ssh', 'known_hosts')],
     globalKnownHostsFiles: opts.globalKnownHostsFiles ?? cfg?.globalKnownHostsFiles ?? ['/etc/ssh/ssh_known_hosts'],
     hashKnownHosts: opts.hashKnownHosts ?? cfg?.hashKnownHosts ?? false,
-    acceptNew: opts.acceptNewHostKey ?? ['accept-new', 'no', 'off'].includes((cfg?.strictHostKeyChecking ?? '').toLowerCase()),
+    acceptNew: opts.acceptNewHostKey ?? strictHostKeyCheckingAcceptsNew(cfg?.strictHostKeyChecking),
     readyTimeoutMs: opts.readyTimeoutMs ?? cfg?.connectTimeoutMs ?? 20_000,
     keepaliveIntervalMs: opts.keepaliveIntervalMs ?? cfg?.serverAliveIntervalMs ?? 5_000,
     keepaliveCountMax: opts.keepaliveCountMax ?? cfg?.serverAliveCountMax ?? 3,

@@ -323,6 +323,25 @@ describe.skipIf(!!skip)('ssh transport against a private sshd', () => {
     }
   });
 
+  it('StrictHostKeyChecking no/off/accept-new in ssh_config records an unknown key (ssh -G prints "no" as "false"); yes/ask refuse', async () => {
+    for (const [value, accepts] of [['no', true], ['off', true], ['accept-new', true], ['yes', false], ['ask', false]] as const) {
+      for (const sshBinary of [undefined, false] as const) {
+        const kh = join(tmp, `kh_strict_${value}_${sshBinary === false ? 'fallback' : 'ssh-G'}`);
+        const cfg = join(tmp, `ssh_config_strict_${value}`);
+        writeFileSync(cfg, ['Host strictalias', `  HostName ${sshd.address}`, `  Port ${sshd.port}`, '  User root', `  IdentityFile ${sshd.keys.ed25519}`, '  IdentitiesOnly yes', `  UserKnownHostsFile ${kh}`, '  GlobalKnownHostsFile none', `  StrictHostKeyChecking ${value}`, ''].join('\n'));
+        const attempt = connectSsh({ host: 'strictalias', configFile: cfg, agent: false, sshBinary });
+        if (accepts) {
+          const t = await attempt;
+          open.push(t);
+          expect(readFileSync(kh, 'utf8'), `${value} (${sshBinary === false ? 'fallback parser' : 'ssh -G'})`).toContain(sshd.hostKeys.ed25519);
+        } else {
+          await expectTransportError(attempt, 'host-key-unknown');
+          expect(existsSync(kh)).toBe(false);
+        }
+      }
+    }
+  });
+
   it('connects through a ProxyJump hop (each hop verified)', async () => {
     const jump = `root@${sshd.address}:${sshd.port}`;
     const t = await connect({ proxyJump: jump });
