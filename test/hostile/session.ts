@@ -1,0 +1,303 @@
+// Recorded host sessions and the transports that record and replay them (the hostile-host suite).
+//
+// A session is every command one dom0up run sent to a simulated CentOS host of the test bed over
+// real SSH (test/hostile/record.ts), with the host's exact answers. Replaying it gives dom0up the
+// same host without SSH, in milliseconds, and a mutator (mutate.ts) can change any answer: so
+// thousands of host behaviours per CI run are cheap, and each one starts from a real host's answers.
+//
+// Commands are matched by shape, not by position: a script is normalised (nonces, run ids, stamps,
+// times, boot ids, hashes and process ids become placeholders) and each shape has a queue of answers
+// in recording order. The facts command (one script, many facts between nonce markers) is replayed
+// per fact, with the current nonce, so a mutation can hit one fact of the many.
+import type { CloseReason, ExecOptions, ExecResult, Transport } from '../../src/transport/index.js';
+
+export interface RecordedResult {
+  code: number | null;
+  signal: string | null;
+  stdout: string; // base64
+  stderr: string; // base64
+  lost: boolean;
+  timedOut: boolean;
+}
+
+export interface FactSection {
+  name: string;
+  stdout: string; // base64 (the bytes between the markers)
+  rc: number;
+}
+
+export interface RecordedCall {
+  /** Which connection (0 = the first; each reconnect adds one). */
+  conn: number;
+  key: string;
+  script: string;
+  sudo: boolean;
+  timeoutMs: number | null;
+  /** The facts command: its sections, replayed per fact with the current nonce. */
+  gather?: { nonce: string; sections: FactSection[] };
+  result: RecordedResult;
+  /** The connection dropped after this answer (e.g. the host went down for the reboot). */
+  lostAfter?: boolean;
+}
+
+export interface Session {
+  name: string;
+  description: string;
+  kind: 'apply' | 'facts' | 'verify';
+  mode: 'apply' | 'tune';
+  req: Record<string, unknown>;
+  /** The outcome of the recorded run (provisionHost's report.outcome, or 'ok'). */
+  outcome: string;
+  calls: RecordedCall[];
+}
+
+const GATHER_NONCE = /@@([0-9a-f]{16}) /;
+
+/** The shape of a script: everything that changes from run to run replaced by a placeholder. */
+export function shapeOf(script: string, sudo: boolean | undefined): string {
+  const s = script
+    .replace(/@@[0-9a-f]{16}/g, '@@NONCE')
+    .replace(/\d{8}T\d{6}Z(?:-[0-9a-f]{6})?/g, 'STAMP')
+    .replace(/\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z/g, 'TIME')
+    .replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g, 'UUID')
+    .replace(/[0-9a-f]{64}/g, 'SHA256')
+    .replace(/pid:\[\d+\]/g, 'pid:[NS]')
+    .replace(/"pid":\d+/g, '"pid":PID')
+    .replace(/"start":"\d+"/g, '"start":"T"')
+    .replace(/"controller":"[^"]*"/g, '"controller":"C"')
+    .replace(/"command":"[^"]*"/g, '"command":"C"')
+    .replace(/\b\d{12,}\b/g, 'MS');
+  return `${sudo ? 'sudo' : 'user'}|${s}`;
+}
+
+/** Fact names of a facts command, in order (printf '\n@@NONCE %s\n' NAME). */
+export function gatherNames(script: string): { nonce: string; names: string[] } | null {
+  const m = GATHER_NONCE.exec(script);
+  if (!m) return null;
+  const nonce = m[1] as string;
+  const names = [...script.matchAll(new RegExp(`printf '\\\\n@@${nonce} %s\\\\n' (\\S+)`, 'g'))].map((x) => x[1] as string);
+  return names.length ? { nonce, names } : null;
+}
+
+export function splitSections(stdout: Buffer, nonce: string): FactSection[] {
+  const text = stdout.toString('latin1');
+  const re = new RegExp(`\\n@@${nonce} (\\S+)\\n([\\s\\S]*?)\\n@@${nonce} rc (\\d+)\\n`, 'g');
+  return [...text.matchAll(re)].filter((m) => m[1] !== 'rc').map((m) => ({ name: m[1] as string, stdout: Buffer.from(m[2] as string, 'latin1').toString('base64'), rc: Number(m[3]) }));
+}
+
+export function joinSections(sections: readonly { name: string; stdout: Buffer; rc: number | null }[], nonce: string): Buffer {
+  const parts: Buffer[] = [];
+  for (const s of sections) {
+    parts.push(Buffer.from(`\n@@${nonce} ${s.name}\n`, 'latin1'), s.stdout);
+    // a section without an rc line: the command's output was cut off
+    if (s.rc !== null) parts.push(Buffer.from(`\n@@${nonce} rc ${s.rc}\n`, 'latin1'));
+  }
+  return Buffer.concat(parts);
+}
+
+export function toRecorded(r: ExecResult): RecordedResult {
+  return { code: r.code, signal: r.signal, stdout: r.stdout.toString('base64'), stderr: r.stderr.toString('base64'), lost: r.lost, timedOut: r.timedOut };
+}
+
+export function fromRecorded(r: RecordedResult): ExecResult {
+  return { code: r.code, signal: r.signal, stdout: Buffer.from(r.stdout, 'base64'), stderr: Buffer.from(r.stderr, 'base64'), lost: r.lost, timedOut: r.timedOut, durationMs: 1 };
+}
+
+/** Wraps a real transport and records every command with its answer. */
+export class RecordingTransport implements Transport {
+  roundTrips = 0;
+  constructor(
+    private readonly inner: Transport,
+    private readonly conn: number,
+    private readonly calls: RecordedCall[],
+  ) {
+    inner.onClose((reason) => {
+      if (reason !== 'lost') return;
+      const last = [...calls].reverse().find((c) => c.conn === conn);
+      if (last) last.lostAfter = true;
+    });
+  }
+  get target(): string {
+    return this.inner.target;
+  }
+  get hostKeySha256(): string | undefined {
+    return this.inner.hostKeySha256;
+  }
+  async exec(script: string, opts: ExecOptions = {}): Promise<ExecResult> {
+    this.roundTrips++;
+    const r = await this.inner.exec(script, opts);
+    const call: RecordedCall = { conn: this.conn, key: shapeOf(script, opts.sudo), script, sudo: opts.sudo === true, timeoutMs: opts.timeoutMs ?? null, result: toRecorded(r) };
+    const g = gatherNames(script);
+    if (g) {
+      // the sections are the answer (replayed with the nonce of the replaying run)
+      call.gather = { nonce: g.nonce, sections: splitSections(r.stdout, g.nonce) };
+      call.result.stdout = '';
+    }
+    this.calls.push(call);
+    return r;
+  }
+  close(): Promise<void> {
+    return this.inner.close();
+  }
+  onClose(cb: (reason: CloseReason, err?: Error) => void): void {
+    this.inner.onClose(cb);
+  }
+}
+
+/** One exec as the replaying host saw it: what dom0up asked, what the host answered. */
+export interface ReplayedExec {
+  conn: number;
+  key: string;
+  script: string;
+  opts: ExecOptions;
+  /** The recorded call it was answered from (null: a command the recording does not know). */
+  recorded: RecordedCall | null;
+  result: ExecResult | null;
+  /** The answer was changed by the mutator. */
+  mutated: string | null;
+}
+
+/** What the mutator may do to one answer (see mutate.ts). */
+export interface AnswerContext {
+  /** Index of this exec in the run (0-based). */
+  index: number;
+  key: string;
+  script: string;
+  opts: ExecOptions;
+  /** The facts command: its sections as the recording has them (mutable copies). */
+  sections: { name: string; stdout: Buffer; rc: number | null }[] | null;
+  nonce: string | null;
+}
+
+/**
+ * How the hostile host answers: given the recorded answer (or null for an unknown command), return
+ * the answer to give, or 'hang' (no answer until the command's own timeout), or 'drop' (the
+ * connection drops before an exit status, with the given partial output).
+ */
+export type Mutator = (ctx: AnswerContext, answer: ExecResult) => { result: ExecResult; label: string | null; hang?: boolean; drop?: boolean };
+
+export const identity: Mutator = (_ctx, answer) => ({ result: answer, label: null });
+
+/** Shared state of one replayed run across its connections (the reconnect after a reboot). */
+export class ReplayHost {
+  readonly log: ReplayedExec[] = [];
+  private readonly queues = new Map<string, RecordedCall[]>();
+  private readonly used = new Map<string, number>();
+  conns = 0;
+  constructor(
+    readonly session: Session,
+    readonly mutator: Mutator = identity,
+    readonly target = 'root@hostile.example',
+  ) {
+    for (const c of session.calls) {
+      const q = this.queues.get(c.key) ?? [];
+      q.push(c);
+      this.queues.set(c.key, q);
+    }
+  }
+
+  /** The next recorded answer for a shape (the last one again once the queue is used up). */
+  private next(key: string): RecordedCall | null {
+    const q = this.queues.get(key);
+    if (!q || q.length === 0) return null;
+    const n = this.used.get(key) ?? 0;
+    this.used.set(key, n + 1);
+    return q[Math.min(n, q.length - 1)] as RecordedCall;
+  }
+
+  connect(): ReplayTransport {
+    return new ReplayTransport(this, this.conns++);
+  }
+
+  answer(conn: number, script: string, opts: ExecOptions): { result: ExecResult; hang: boolean; drop: boolean; lostAfter: boolean; entry: ReplayedExec } {
+    const key = shapeOf(script, opts.sudo);
+    const rec = this.next(key);
+    const g = gatherNames(script);
+    let sections: AnswerContext['sections'] = null;
+    let base: ExecResult;
+    if (rec) {
+      base = fromRecorded(rec.result);
+      if (g && rec.gather) {
+        const byName = new Map(rec.gather.sections.map((s) => [s.name, s]));
+        sections = g.names.map((name) => {
+          const s = byName.get(name);
+          return s ? { name, stdout: Buffer.from(s.stdout, 'base64'), rc: s.rc } : { name, stdout: Buffer.alloc(0), rc: 127 };
+        });
+      }
+    } else {
+      // a command the recorded host never saw: what a shell says about it
+      base = { code: 127, signal: null, stdout: Buffer.alloc(0), stderr: Buffer.from('sh: unexpected command\n'), lost: false, timedOut: false, durationMs: 1 };
+    }
+    const ctx: AnswerContext = { index: this.log.length, key, script, opts, sections, nonce: g?.nonce ?? null };
+    const m = this.mutator(ctx, base);
+    let result = m.result;
+    // the facts sections (possibly mutated) are serialised with the nonce of this run
+    if (sections && g && result === base) result = { ...base, stdout: joinSections(sections, g.nonce) };
+    const entry: ReplayedExec = { conn, key, script, opts, recorded: rec, result, mutated: m.label };
+    this.log.push(entry);
+    return { result, hang: m.hang === true, drop: m.drop === true, lostAfter: rec?.lostAfter === true, entry };
+  }
+}
+
+export class ReplayTransport implements Transport {
+  roundTrips = 0;
+  readonly hostKeySha256 = 'SHA256:hostilehostilehostilehostilehostilehostile0';
+  private state: 'open' | 'closed' | 'lost' = 'open';
+  private readonly closeCbs: ((reason: CloseReason, err?: Error) => void)[] = [];
+  constructor(
+    private readonly host: ReplayHost,
+    readonly conn: number,
+  ) {}
+  get target(): string {
+    return this.host.target;
+  }
+
+  private lose(): void {
+    if (this.state !== 'open') return;
+    this.state = 'lost';
+    for (const cb of this.closeCbs.splice(0)) cb('lost', new Error('connection lost'));
+  }
+
+  async exec(script: string, opts: ExecOptions = {}): Promise<ExecResult> {
+    if (this.state === 'closed') {
+      const { TransportError } = await import('../../src/transport/errors.js');
+      throw new TransportError('lost', this.target, 'transport is closed');
+    }
+    if (opts.signal?.aborted) {
+      const { abortError } = await import('../../src/transport/errors.js');
+      throw abortError(opts.signal);
+    }
+    this.roundTrips++;
+    if (this.state === 'lost') return { code: null, signal: null, stdout: Buffer.alloc(0), stderr: Buffer.alloc(0), lost: true, timedOut: false, durationMs: 0 };
+    const { result, hang, drop, lostAfter, entry } = this.host.answer(this.conn, script, opts);
+    if (lostAfter) queueMicrotask(() => this.lose());
+    if (result.stdout.length) opts.onStdout?.(result.stdout);
+    if (result.stderr.length) opts.onStderr?.(result.stderr);
+    if (hang) {
+      // a host that never answers: the command ends when its own timeout does (none: it would hang)
+      const t = opts.timeoutMs;
+      const r: ExecResult = { ...result, code: null, signal: null, timedOut: true, lost: false, durationMs: t ?? Infinity };
+      entry.result = r;
+      return r;
+    }
+    if (drop || result.lost) {
+      this.lose();
+      const r: ExecResult = { ...result, code: null, lost: true };
+      entry.result = r;
+      return r;
+    }
+    return result;
+  }
+
+  async close(): Promise<void> {
+    if (this.state === 'open') {
+      this.state = 'closed';
+      for (const cb of this.closeCbs.splice(0)) cb('closed');
+    } else this.state = 'closed';
+  }
+
+  onClose(cb: (reason: CloseReason, err?: Error) => void): void {
+    if (this.state !== 'open') queueMicrotask(() => cb(this.state === 'lost' ? 'lost' : 'closed'));
+    else this.closeCbs.push(cb);
+  }
+}
