@@ -4,6 +4,7 @@
  */
 import yargs, { type Argv } from 'yargs';
 import { userFacing } from './errors.js';
+import { checkEntryValues } from './grub/entry-values.js';
 import { processStreams, Ui, type Streams } from './ui/io.js';
 
 export const EXIT = { ok: 0, error: 1, changes: 2 } as const;
@@ -47,6 +48,8 @@ export function dom0FromArgv(a: Dom0Argv) {
   if (a.initrd !== undefined) o.initrd = a.initrd;
   if (a.title !== undefined) o.title = a.title;
   if (a.force !== undefined) o.force = a.force;
+  // values that reach grub.conf are checked here, before any file is read or host contacted
+  checkEntryValues(o);
   return o;
 }
 

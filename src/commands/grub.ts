@@ -2,7 +2,7 @@
  * The offline `dom0up grub` commands: read a local file (or stdin), use the pure engine,
  * and for `apply` write the result atomically. Nothing is printed here (see src/ui).
  */
-import { grubView, parseGrubConf, toXenEntry, type GrubConf, type GrubView, type XenEntryResult } from '../grub/index.js';
+import { checkEntryValues, grubView, parseGrubConf, toXenEntry, type GrubConf, type GrubView, type XenEntryResult } from '../grub/index.js';
 import { makeHypervisorArgs, type Dom0Options, type HypervisorArgs } from '../plan/hypervisor-args.js';
 import { unifiedDiff } from '../plan/unified-diff.js';
 import { encodeText, readTextInput, writeFileAtomic, type AtomicWriteResult, type TextInput } from '../io/text-file.js';
@@ -52,7 +52,8 @@ export function rejectControlChars(name: string, value: string | undefined): voi
 
 /** The rewrite as a pure step over already-read text. */
 export function planGrubText(input: TextInput, opts: Omit<GrubRewriteOptions, 'file'>): GrubPlanResult {
-  for (const [k, v] of [['kernel', opts.kernel], ['initrd', opts.initrd], ['title', opts.title], ['label', opts.label]] as const) rejectControlChars(k, v);
+  checkEntryValues(opts);
+  rejectControlChars('label', opts.label);
   const hypervisor = makeHypervisorArgs(opts);
   const conf = parseInput(input);
   const xopts: Parameters<typeof toXenEntry>[1] = { hypervisorArgs: hypervisor.fn, keepPlain: opts.keepPlain ?? false, force: opts.force ?? false };

@@ -56,7 +56,7 @@ describe('grub engine laws', () => {
 
   it('toString is rebuilt from the segments, not the stored input', () => {
     const conf = parseGrubConf('title A\n\tkernel /vmlinuz-4.9.1 ro\n');
-    (conf.segments as { raw: string }[])[1]!.raw = '\tkernel /vmlinuz-4.9.2 ro\n';
+    (conf.segments as unknown as { raw: string }[])[1]!.raw = '\tkernel /vmlinuz-4.9.2 ro\n';
     expect(conf.toString()).toBe('title A\n\tkernel /vmlinuz-4.9.2 ro\n');
   });
 
