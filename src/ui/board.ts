@@ -44,7 +44,7 @@ export class Board {
       progress: (text) => set(text, 'run'),
       done: (id, status, text) => set(`${id}: ${status === 'ok' ? 'done' : status === 'skip' ? 'skipped' : 'FAILED'} — ${text}`, status === 'fail' ? 'fail' : 'run'),
       log: (t) => base.log(t),
-      stop: () => undefined,
+      stop: () => base.stop(),
     };
   }
 
