@@ -5,6 +5,7 @@
 import yargs, { type Argv } from 'yargs';
 import { userFacing } from './errors.js';
 import { checkEntryValues } from './grub/entry-values.js';
+import { visible } from './ui/escape.js';
 import { processStreams, Ui, type Streams } from './ui/io.js';
 
 export const EXIT = { ok: 0, error: 1, changes: 2 } as const;
@@ -242,9 +243,10 @@ export function reportError(ui: Ui, err: unknown): number {
   }
   const uf = userFacing(err);
   if (uf) {
-    ui.note(`dom0up: ${ui.err.red('error')}: ${uf.message}`);
-    if (uf.detail) ui.note(uf.detail);
-    if (uf.hint) ui.note(`hint: ${uf.hint}`);
+    // messages and details carry host text (yum's output, a lock's owner, paths): escaped
+    ui.note(`dom0up: ${ui.err.red('error')}: ${visible(uf.message)}`);
+    if (uf.detail) ui.note(visible(uf.detail, { multiline: true }));
+    if (uf.hint) ui.note(`hint: ${visible(uf.hint)}`);
     return uf.exitCode;
   }
   // a bug: the whole story

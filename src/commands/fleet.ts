@@ -19,6 +19,7 @@ import { applyCli, askYesNo, controllerName, factsCli, newRunId, planCli, verify
 import { EXIT } from '../cli.js';
 import { interruptExitCode, interruptName, processInterruptSignal } from '../apply/interrupt.js';
 import { userFacing } from '../errors.js';
+import { visible } from '../ui/escape.js';
 
 export type FleetCommand = 'facts' | 'plan' | 'apply' | 'tune' | 'verify';
 
@@ -88,7 +89,7 @@ export async function fleetCli(ui: Ui, o: FleetCliOptions): Promise<number> {
       await Promise.all([...conns.values()].map((c) => c.transport.close().catch(() => undefined)));
       if (o.json) ui.json({ hosts: results.map((r) => ({ host: r.display, name: r.target.name, outcome: r.outcome, message: r.message, plan: r.plan })) });
       else {
-        for (const r of results) ui.print(r.plan ? renderPlan(r.plan, ui.out) : `${ui.out.bold(r.display)}: ${ui.out.red(r.outcome)} — ${r.message}\n`);
+        for (const r of results) ui.print(r.plan ? renderPlan(r.plan, ui.out) : `${ui.out.bold(visible(r.display))}: ${ui.out.red(r.outcome)} — ${visible(r.message)}\n`);
         ui.print(renderFleetSummary(results, ui.out));
       }
       const bad = results.filter((r) => !r.ok).length;
@@ -182,7 +183,7 @@ async function eachHost<T>(targets: Target[], forks: number, open: (t: Target) =
 async function fleetFacts(ui: Ui, targets: Target[], o: FleetCliOptions, open: (t: Target) => ReturnType<typeof openHost>): Promise<number> {
   const rows = (await eachHost(targets, o.forks, open, (transport) => readHostFacts(transport))).map((r) => ({ ...r, facts: r.value }));
   if (o.json) ui.json({ hosts: rows.map((r) => ({ host: r.display, name: r.t.name, ...(r.facts ? { facts: factsJson(r.facts) } : { error: r.error }) })) });
-  else for (const r of rows) ui.print(r.facts ? renderFacts(r.display, r.facts, ui.out) : `${ui.out.bold(r.display)}: ${ui.out.red('unreachable')} — ${r.error}\n`);
+  else for (const r of rows) ui.print(r.facts ? renderFacts(r.display, r.facts, ui.out) : `${ui.out.bold(visible(r.display))}: ${ui.out.red('unreachable')} — ${visible(r.error ?? '')}\n`);
   return Math.min(100, rows.filter((r) => r.error).length);
 }
 
@@ -194,7 +195,7 @@ async function fleetVerify(ui: Ui, targets: Target[], o: FleetCliOptions, open: 
   if (o.json) ui.json({ hosts: rows.map((r) => ({ host: r.display, name: r.t.name, ...(r.rep ? { ok: r.rep.ok, checks: r.rep.checks, notXen: r.rep.notXen } : { ok: false, error: r.error }) })) });
   else {
     for (const r of rows) {
-      ui.print(`${ui.out.bold(r.display)}: ${r.rep ? (r.rep.ok ? ui.out.green('verified') : ui.out.red('does not match')) : ui.out.red('unreachable — ' + r.error)}\n`);
+      ui.print(`${ui.out.bold(visible(r.display))}: ${r.rep ? (r.rep.ok ? ui.out.green('verified') : ui.out.red('does not match')) : ui.out.red('unreachable — ' + visible(r.error ?? ''))}\n`);
       if (r.rep && !r.rep.ok) ui.print(renderChecks(r.rep, ui.out));
     }
   }

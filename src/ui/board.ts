@@ -6,6 +6,7 @@
 import type { ProvisionEvents } from '../apply/provision.js';
 import { createProgress } from './progress.js';
 import type { Ui } from './io.js';
+import { visible } from './escape.js';
 
 interface Line {
   host: string;
@@ -22,8 +23,8 @@ export class Board {
   constructor(private readonly ui: Ui, hosts: string[], opts: { json: boolean }) {
     this.live = !opts.json && this.ui.streams.stderr.isTTY === true && !this.ui.streams.env.CI;
     for (const h of hosts) {
-      this.order.push(h);
-      this.lines.set(h, { host: h, text: 'waiting', state: 'wait' });
+      this.order.push(visible(h));
+      this.lines.set(visible(h), { host: visible(h), text: 'waiting', state: 'wait' });
     }
     if (this.live) this.timer = setInterval(() => this.draw(), 150);
   }
@@ -32,9 +33,9 @@ export class Board {
     const base = await createProgress(this.ui, host, runId, { spinner: false, prefixHost: true });
     if (!this.live) return base;
     const set = (text: string, state: Line['state']) => {
-      const l = this.lines.get(host);
+      const l = this.lines.get(visible(host));
       if (l) {
-        l.text = text;
+        l.text = visible(text);
         l.state = state;
       }
     };
@@ -49,10 +50,10 @@ export class Board {
   }
 
   finish(host: string, ok: boolean, text: string): void {
-    const l = this.lines.get(host);
+    const l = this.lines.get(visible(host));
     if (l) {
       l.state = ok ? 'ok' : 'fail';
-      l.text = text;
+      l.text = visible(text);
     }
   }
 

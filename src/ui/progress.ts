@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { ProvisionEvents } from '../apply/provision.js';
 import type { Ui } from './io.js';
+import { visible } from './escape.js';
 
 export function logDir(env: NodeJS.ProcessEnv = process.env): string {
   const base = env.DOM0UP_LOG_DIR ?? path.join(env.XDG_STATE_HOME ?? path.join(os.homedir(), '.local', 'state'), 'dom0up', 'logs');
@@ -71,7 +72,7 @@ export async function createProgress(ui: Ui, target: string, runId: string, opts
   // logged a second time
   let rawTail = '';
   const stamp = () => new Date().toISOString().slice(11, 19);
-  const who = opts.prefixHost === false ? '' : `${target} `;
+  const who = opts.prefixHost === false ? '' : `${visible(target)} `;
   let spinner: Spinner | null = null;
   let makeSpinner: ((text: string) => Spinner) | null = null;
   if (opts.spinner) {
@@ -82,21 +83,24 @@ export async function createProgress(ui: Ui, target: string, runId: string, opts
   let lastProgress = 0;
   return {
     logPath,
-    phase(id, text) {
+    phase(id, text0) {
       rawTail = '';
+      const text = visible(text0);
       log(`${new Date().toISOString()} ${id}: ${text}\n`);
       if (makeSpinner) spinner = makeSpinner(`${who}${text}`);
       else ui.note(`${stamp()} ${who}${id}: ${text}`);
     },
-    progress(text) {
-      if (!(text.trim() !== '' && rawTail.includes(text))) log(`${new Date().toISOString()}   ${text}\n`);
+    progress(text0) {
+      const text = visible(text0);
+      if (!(text0.trim() !== '' && rawTail.includes(text0))) log(`${new Date().toISOString()}   ${text}\n`);
       if (spinner) spinner.text = `${who}${text}`;
       else if (Date.now() - lastProgress > 2000) {
         lastProgress = Date.now();
         ui.note(`${stamp()} ${who}  ${text}`);
       }
     },
-    done(id, status, text) {
+    done(id, status, text0) {
+      const text = visible(text0);
       log(`${new Date().toISOString()} ${id}: ${status}: ${text}\n`);
       if (spinner) {
         if (status === 'ok') spinner.succeed(`${who}${id}: ${text}`);
@@ -107,7 +111,8 @@ export async function createProgress(ui: Ui, target: string, runId: string, opts
     },
     log(text) {
       rawTail = (rawTail + text).slice(-16_384);
-      log(text);
+      // raw output (yum's) as it came, with control characters shown: the log is read with cat too
+      log(visible(text, { multiline: true }));
     },
     stop() {
       spinner?.stop();

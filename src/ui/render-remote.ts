@@ -5,6 +5,10 @@ import type { VerifyReport } from '../verify/verify-host.js';
 import { grubView, parseGrubConf } from '../grub/index.js';
 import { colorDiff } from './render-grub.js';
 import type { Palette } from './io.js';
+import { visible } from './escape.js';
+
+/** Host text on one line, escaped (see escape.ts). */
+const v = (s: string | null | undefined): string => visible(String(s ?? ''));
 
 export function factsJson(f: HostFacts) {
   const grub = f.grub.text !== null ? grubView(parseGrubConf(f.grub.text, { latin1: f.grub.encoding === 'latin1' })) : null;
@@ -28,23 +32,23 @@ export function factsJson(f: HostFacts) {
 export function renderFacts(target: string, f: HostFacts, p: Palette): string {
   const L: string[] = [];
   const g = f.grub.text !== null ? parseGrubConf(f.grub.text, { latin1: f.grub.encoding === 'latin1' }) : null;
-  L.push(p.bold(target));
-  L.push(`  os          ${f.os.text ?? '(no /etc/redhat-release)'}  ${f.kernel.arch}  ${f.hypervisor.firmware}`);
-  L.push(`  kernel      ${f.kernel.release}${f.hypervisor.dom0 ? p.green('  (Xen dom0)') : ''}   boot_id ${f.kernel.bootId}`);
+  L.push(p.bold(v(target)));
+  L.push(`  os          ${f.os.text !== null ? v(f.os.text) : '(no /etc/redhat-release)'}  ${v(f.kernel.arch)}  ${f.hypervisor.firmware}`);
+  L.push(`  kernel      ${v(f.kernel.release)}${f.hypervisor.dom0 ? p.green('  (Xen dom0)') : ''}   boot_id ${v(f.kernel.bootId)}`);
   L.push(`  memory      ${f.resources.memTotalMiB ?? '?'} MiB${f.hypervisor.dom0 ? ' (as dom0 sees it)' : ''}   CPUs ${f.resources.cpus}${f.resources.hvm ? ` (${f.resources.hvm})` : ' (no vmx/svm: PV only)'}`);
-  L.push(`  grub.conf   ${f.grub.realPath ?? p.red('not found')}${f.grub.links.length ? `  via ${f.grub.links.join(', ')}` : ''}${f.grub.stat ? `  mode ${f.grub.stat.mode.toString(8)}` : ''}`);
+  L.push(`  grub.conf   ${f.grub.realPath !== null ? v(f.grub.realPath) : p.red('not found')}${f.grub.links.length ? `  via ${f.grub.links.map(v).join(', ')}` : ''}${f.grub.stat ? `  mode ${f.grub.stat.mode.toString(8)}` : ''}`);
   if (g) {
     const boots = g.bootIndex(f.boot.stage2Saved !== null ? f.boot.stage2Saved & 0xff : undefined);
-    for (const e of g.entries) L.push(`   ${e.index === boots ? p.green('*') : ' '} ${e.index}  ${e.title.trimEnd()}  ${p.dim(`[${e.kind}${e.version ? ' ' + e.version : ''}]`)}${e.kind === 'xen' ? p.dim(`  ${e.kernel?.args ?? ''}`) : ''}`);
+    for (const e of g.entries) L.push(`   ${e.index === boots ? p.green('*') : ' '} ${e.index}  ${v(e.title.trimEnd())}  ${p.dim(`[${e.kind}${e.version ? ' ' + v(e.version) : ''}]`)}${e.kind === 'xen' ? p.dim(`  ${v(e.kernel?.args ?? '')}`) : ''}`);
     const errs = g.findings.filter((x) => x.severity !== 'info');
     if (errs.length) L.push(`    ${errs.length} finding(s): dom0up grub lint on the file for details`);
   }
-  L.push(`  /boot       ${f.boot.separate ? 'own partition' : 'part of /'}, ${f.boot.freeKiB !== null ? Math.floor(f.boot.freeKiB / 1024) + ' MiB free' : 'free space unknown'}; kernels ${f.boot.kernels.join(', ') || 'none'}${f.boot.xenLink ? `; xen.gz -> ${f.boot.xenLink}` : ''}`);
-  const pk = Object.entries(f.packages.installed).map(([n, v]) => `${n}-${v.join(',')}`);
+  L.push(`  /boot       ${f.boot.separate ? 'own partition' : 'part of /'}, ${f.boot.freeKiB !== null ? Math.floor(f.boot.freeKiB / 1024) + ' MiB free' : 'free space unknown'}; kernels ${f.boot.kernels.map(v).join(', ') || 'none'}${f.boot.xenLink ? `; xen.gz -> ${v(f.boot.xenLink)}` : ''}`);
+  const pk = Object.entries(f.packages.installed).map(([n, vs]) => `${v(n)}-${vs.map(v).join(',')}`);
   L.push(`  packages    ${pk.join('  ') || 'none of the Xen packages'}`);
-  L.push(`  repos       ${f.files.repos.map((r) => r.path.replace('/etc/yum.repos.d/', '')).join(', ') || 'none'}`);
+  L.push(`  repos       ${f.files.repos.map((r) => v(r.path.replace('/etc/yum.repos.d/', ''))).join(', ') || 'none'}`);
   L.push(`  sysconfig   xen-kernel: ${f.files.xenKernelSysconfig === null ? 'absent' : 'present'}, kernel: ${f.files.kernelSysconfig === null ? 'absent' : 'present'}, xen4centos helper: ${f.files.xenHelper ? 'yes' : 'no'}`);
-  if (f.state.lock) L.push(`  ${p.yellow('locked')}     by run ${f.state.lock.runId} (${f.state.lock.command}) from ${f.state.lock.controller}, ${f.state.lockAgeS ?? '?'} s ago`);
+  if (f.state.lock) L.push(`  ${p.yellow('locked')}     by run ${v(f.state.lock.runId)} (${v(f.state.lock.command)}) from ${v(f.state.lock.controller)}, ${f.state.lockAgeS ?? '?'} s ago`);
   return L.join('\n') + '\n';
 }
 
@@ -52,20 +56,20 @@ const MARK: Record<PlanStep['action'], string> = { create: '+', update: '~', ski
 
 export function renderPlan(plan: Plan, p: Palette, opts: { diffs?: boolean } = {}): string {
   const L: string[] = [];
-  L.push(p.bold(`Plan for ${plan.target} (${plan.mode})`));
-  for (const r of plan.refusals) L.push(`  ${p.red('refused')}: ${r.message}${r.hint ? p.dim(`  (${r.hint})`) : ''}`);
+  L.push(p.bold(`Plan for ${v(plan.target)} (${plan.mode})`));
+  for (const r of plan.refusals) L.push(`  ${p.red('refused')}: ${v(r.message)}${r.hint ? p.dim(`  (${v(r.hint)})`) : ''}`);
   for (const s of plan.steps) {
-    const what = s.kind === 'file' ? s.path : s.kind === 'command' ? s.command : s.once ? 'reboot (the Xen entry boots once; the default changes after verification)' : 'reboot';
+    const what = s.kind === 'file' ? v(s.path) : s.kind === 'command' ? v(s.command) : s.once ? 'reboot (the Xen entry boots once; the default changes after verification)' : 'reboot';
     const verb = s.action === 'skip' ? p.dim('skip  ') : s.action === 'after-install' ? p.cyan('later ') : s.action === 'run' ? p.yellow('run   ') : s.action === 'create' ? p.green('create') : p.yellow('update');
-    L.push(`  ${MARK[s.action]} ${verb} ${what}${p.dim(`  — ${s.reason}`)}`);
+    L.push(`  ${MARK[s.action]} ${verb} ${what}${p.dim(`  — ${v(s.reason)}`)}`);
     if (opts.diffs !== false && s.kind === 'file' && s.diff) L.push(indent(colorDiff(s.diff.trimEnd(), p), '      '));
   }
   if (plan.staging) {
     const st = plan.staging;
-    L.push(`  ${p.dim(`boot once into entry ${st.oneShotIndex}; the default stays on entry ${st.knownGoodIndex} "${st.knownGoodTitle}"${st.rescueIndex !== null ? ' (a rescue copy of the running entry)' : ''} until verification passes`)}`);
+    L.push(`  ${p.dim(`boot once into entry ${st.oneShotIndex}; the default stays on entry ${st.knownGoodIndex} "${v(st.knownGoodTitle)}"${st.rescueIndex !== null ? ' (a rescue copy of the running entry)' : ''} until verification passes`)}`);
   }
-  L.push(`  Xen: kernel ${plan.desired.kernel ?? '(the one yum installs)'}, hypervisor "${plan.desired.hypervisorArgs}"${plan.desired.usesDefaults ? p.dim(' (defaults: no Dom0 option given)') : ''}`);
-  for (const w of plan.warnings) L.push(`  ${p.yellow('warning')}: ${w.message}`);
+  L.push(`  Xen: kernel ${plan.desired.kernel !== null ? v(plan.desired.kernel) : '(the one yum installs)'}, hypervisor "${v(plan.desired.hypervisorArgs)}"${plan.desired.usesDefaults ? p.dim(' (defaults: no Dom0 option given)') : ''}`);
+  for (const w of plan.warnings) L.push(`  ${p.yellow('warning')}: ${v(w.message)}`);
   L.push(plan.refusals.length ? `  ${p.red('apply would refuse')} (${plan.refusals.length} reason${plan.refusals.length > 1 ? 's' : ''})` : plan.changed ? '  changes pending' : `  ${p.green('nothing to change')}`);
   return L.join('\n') + '\n';
 }
@@ -74,8 +78,8 @@ function indent(s: string, pre: string): string {
   return s.split('\n').map((l) => pre + l).join('\n');
 }
 
-export function renderChecks(v: VerifyReport, p: Palette): string {
-  const rows = v.checks.map((c) => [c.ok ? p.green('ok') : p.red('FAIL'), c.label, c.expected, c.actual + (c.detail ? ` (${c.detail})` : '')]);
+export function renderChecks(rep: VerifyReport, p: Palette): string {
+  const rows = rep.checks.map((c) => [c.ok ? p.green('ok') : p.red('FAIL'), v(c.label), v(c.expected), v(c.actual) + (c.detail ? ` (${v(c.detail)})` : '')]);
   const head = ['', 'check', 'expected', 'actual'];
   const plainLen = (s: string) => s.replace(/\u001b\[[0-9;]*m/g, '').length;
   const widths = head.map((h, i) => Math.min(60, Math.max(h.length, ...rows.map((r) => plainLen(r[i] as string)))));
@@ -86,11 +90,11 @@ export function renderChecks(v: VerifyReport, p: Palette): string {
 export function renderReport(r: HostReport, p: Palette): string {
   const L: string[] = [];
   const head = r.ok ? p.green(r.outcome) : p.red(r.outcome);
-  L.push(`${p.bold(r.target)}: ${head} — ${r.message}`);
-  if (r.reboot) L.push(`  reboot: boot_id ${r.reboot.oldBootId} → ${r.reboot.newBootId} in ${(r.reboot.totalMs / 1000).toFixed(1)} s`);
+  L.push(`${p.bold(v(r.target))}: ${head} — ${v(r.message)}`);
+  if (r.reboot) L.push(`  reboot: boot_id ${v(r.reboot.oldBootId)} → ${v(r.reboot.newBootId)} in ${(r.reboot.totalMs / 1000).toFixed(1)} s`);
   if (r.verify) L.push(renderChecks(r.verify, p).trimEnd());
-  for (const b of r.backups) L.push(`  backup: ${b}`);
-  L.push(p.dim(`  ${(r.durationMs / 1000).toFixed(1)} s, ${r.roundTrips} SSH commands, run ${r.runId}`));
+  for (const b of r.backups) L.push(`  backup: ${v(b)}`);
+  L.push(p.dim(`  ${(r.durationMs / 1000).toFixed(1)} s, ${r.roundTrips} SSH commands, run ${v(r.runId)}`));
   return L.join('\n') + '\n';
 }
 
