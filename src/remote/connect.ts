@@ -2,7 +2,8 @@
  * Opening a host for a command: ssh2 via src/transport with the CLI's SSH options, and a
  * reconnect function for after the reboot that pins the host key seen now.
  */
-import type { SshConnectOptions, SshTransport, Transport } from '../transport/index.js';
+import type { SshConnectOptions, Transport } from '../transport/index.js';
+import { bounded, type BoundedTransport } from '../transport/bounded.js';
 
 export interface SshCliOptions {
   identity?: string[];
@@ -18,7 +19,8 @@ export interface SshCliOptions {
 }
 
 export interface OpenHost {
-  transport: SshTransport;
+  /** The connection, with every answer bounded in size and time (transport/bounded.ts). */
+  transport: BoundedTransport;
   reconnect: () => Promise<Transport>;
   /** Does the host's sshd accept TCP connections? (cheap; absent behind a jump host) */
   probe?: () => Promise<boolean>;
@@ -59,10 +61,10 @@ export function sshOptions(target: string, o: SshCliOptions): SshConnectOptions 
 export async function openHost(target: string, o: SshCliOptions): Promise<OpenHost> {
   const { connectSsh } = await import('../transport/ssh.js');
   const base = sshOptions(target, o);
-  const transport = await connectSsh(base);
-  const pinned = transport.hostKey;
-  const reconnect = () =>
-    connectSsh({ ...base, acceptNewHostKey: false, pinnedHostKey: pinned, readyTimeoutMs: Math.min(base.readyTimeoutMs ?? 5000, 5000) });
-  const addr = transport.directAddress;
-  return { transport, reconnect, ...(addr ? { probe: tcpProbe(addr.host, addr.port) } : {}) };
+  const ssh = await connectSsh(base);
+  const pinned = ssh.hostKey;
+  const reconnect = async (): Promise<Transport> =>
+    bounded(await connectSsh({ ...base, acceptNewHostKey: false, pinnedHostKey: pinned, readyTimeoutMs: Math.min(base.readyTimeoutMs ?? 5000, 5000) }));
+  const addr = ssh.directAddress;
+  return { transport: bounded(ssh), reconnect, ...(addr ? { probe: tcpProbe(addr.host, addr.port) } : {}) };
 }

@@ -342,6 +342,17 @@ describe.skipIf(!!skip)('ssh transport against a private sshd', () => {
     }
   });
 
+  it('bounded: 200 MB from the host stops at 16 MiB and the connection stays usable', async () => {
+    const { bounded } = await import('../../src/transport/bounded.js');
+    const t = bounded(await connect());
+    let got = 0;
+    const t0 = Date.now();
+    await expect(t.exec('head -c 200000000 /dev/zero', { timeoutMs: 60_000, onStdout: (c) => (got += c.length) })).rejects.toMatchObject({ code: 'output-limit' });
+    expect(got).toBeLessThanOrEqual(16 * 1024 * 1024);
+    expect(Date.now() - t0).toBeLessThan(30_000);
+    expect((await t.exec('echo ok', { timeoutMs: 10_000 })).stdout.toString()).toBe('ok\n');
+  });
+
   it('connects through a ProxyJump hop (each hop verified)', async () => {
     const jump = `root@${sshd.address}:${sshd.port}`;
     const t = await connect({ proxyJump: jump });
