@@ -51,7 +51,14 @@ export async function gatherFacts<T extends Record<string, Fact<unknown>>>(
     }
     // base64 sections are ASCII; the rest is decoded as UTF-8 where it is valid
     const text = Buffer.from(section.stdout, 'latin1');
-    results[key] = f.parse({ stdout: text.toString('utf8').includes('\ufffd') ? section.stdout : text.toString('utf8'), rc: section.rc });
+    try {
+      results[key] = f.parse({ stdout: text.toString('utf8').includes('\ufffd') ? section.stdout : text.toString('utf8'), rc: section.rc });
+    } catch (e) {
+      // the parsers only see what the host sent: an answer they cannot read is the host's, never a bug,
+      // and nothing may be planned from it
+      const why = e instanceof Error ? e.message : String(e);
+      throw new RemoteError(transport.target, phase, `cannot read the host's answer: ${f.name}: ${why.split('\n')[0]!.slice(0, 300)}`, 'the host answers what a CentOS 6 host would not; check it (dom0up facts HOST --json shows the rest)');
+    }
   }
   return results as FactResults<T>;
 }

@@ -3,7 +3,18 @@
  * Commands only read; they run as root (grub.conf is mode 600 on CentOS 6).
  */
 import { decodeText } from '../io/decode-text.js';
-import { fact, fromBase64, keyValueLines, keyValues, lines } from './fact.js';
+import { boundedNumber, fact, FactParseError, fromBase64, keyValueLines, keyValues, lines } from './fact.js';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u001f\u007f]/;
+
+/** A path as the host printed it: absolute, one line, no control characters (it ends up in commands). */
+function hostPath(v: string | undefined, what: string): string | null {
+  if (v === undefined) return null;
+  if (!v.startsWith('/') || CONTROL.test(v) || v.length > 4096) throw new FactParseError(`${what} ${JSON.stringify(v.slice(0, 60))} is not an absolute path`);
+  return v;
+}
 
 // ---------------------------------------------------------------- OS release, kernel, arch
 export interface OsRelease {
@@ -39,7 +50,13 @@ export const kernelFact = fact(
   'echo "release=$(uname -r)"; echo "arch=$(uname -m)"; echo "boot_id=$(cat /proc/sys/kernel/random/boot_id)"; echo "cmdline=$(cat /proc/cmdline 2>/dev/null)"',
   (o): KernelFact => {
     const kv = keyValues(o.stdout);
-    return { release: kv.get('release') ?? '', arch: kv.get('arch') ?? '', bootId: kv.get('boot_id') ?? '', cmdline: kv.get('cmdline') ?? '' };
+    const release = kv.get('release');
+    const arch = kv.get('arch');
+    const bootId = kv.get('boot_id');
+    if (release === undefined || !/^[A-Za-z0-9._+~-]{1,128}$/.test(release)) throw new FactParseError(`release (uname -r) ${JSON.stringify((release ?? 'missing').slice(0, 60))} is not a kernel release`);
+    if (arch === undefined || !/^[A-Za-z0-9_]{1,32}$/.test(arch)) throw new FactParseError(`arch (uname -m) ${JSON.stringify((arch ?? 'missing').slice(0, 60))} is not an architecture`);
+    if (bootId === undefined || !UUID.test(bootId)) throw new FactParseError(`boot_id ${JSON.stringify((bootId ?? 'missing').slice(0, 60))} is not a UUID`);
+    return { release, arch, bootId, cmdline: kv.get('cmdline') ?? '' };
   },
 );
 
@@ -61,6 +78,8 @@ export const hypervisorFact = fact(
   (o): HypervisorFact => {
     const kv = keyValues(o.stdout);
     const caps = kv.get('caps') ?? null;
+    const fw = kv.get('firmware');
+    if (fw !== 'bios' && fw !== 'uefi') throw new FactParseError(`firmware ${JSON.stringify((fw ?? 'missing').slice(0, 40))} is neither bios nor uefi`);
     return {
       capabilities: caps,
       type: kv.get('type') ?? null,
@@ -106,18 +125,20 @@ export const grubConfigFact = fact(
   (o): GrubConfigFact => {
     const { kv, lists } = keyValueLines(o.stdout, ['link']);
     const links = lists.get('link') ?? [];
-    const realPath = kv.get('real') ?? null;
+    for (const l of links) if (CONTROL.test(l) || l.length > 8192) throw new FactParseError(`a symlink chain line holds control characters`);
+    const realPath = hostPath(kv.get('real'), 'real path');
     let stat: FileStat | null = null;
     const st = kv.get('stat');
-    if (st) {
-      const [mode, uid, gid, size, nlink] = st.split(' ');
+    if (st !== undefined) {
+      const m = /^([0-7]{1,5}) (\d{1,10}) (\d{1,10}) (\d{1,16}) (\d{1,10})$/.exec(st);
+      if (!m) throw new FactParseError(`stat ${JSON.stringify(st.slice(0, 60))} is not "MODE UID GID SIZE LINKS"`);
       const ctx = kv.get('context');
-      stat = { mode: parseInt(mode ?? '644', 8), uid: Number(uid), gid: Number(gid), size: Number(size), links: Number(nlink), context: ctx && ctx !== '?' ? ctx : null };
+      stat = { mode: parseInt(m[1] as string, 8), uid: Number(m[2]), gid: Number(m[3]), size: Number(m[4]), links: Number(m[5]), context: ctx && ctx !== '?' ? ctx : null };
     }
     const content = kv.get('content');
-    const bytes = realPath !== null && content !== undefined ? fromBase64(content) : null;
+    const bytes = realPath !== null && content !== undefined ? fromBase64(content, 'grub.conf') : null;
     const decoded = bytes ? decodeText(bytes) : null;
-    return { realPath, links: [...new Set(links)], etcTarget: kv.get('etc') ?? null, stat, bytes, text: decoded?.text ?? null, encoding: decoded?.encoding ?? null };
+    return { realPath, links: [...new Set(links)], etcTarget: hostPath(kv.get('etc'), '/etc/grub.conf target'), stat, bytes, text: decoded?.text ?? null, encoding: decoded?.encoding ?? null };
   },
 );
 
@@ -155,15 +176,16 @@ export const bootFact = fact(
     const kernels = files.flatMap((f) => /^vmlinuz-(.+)$/.exec(f)?.[1] ?? []);
     const initramfs = files.flatMap((f) => /^initramfs-(.+)\.img$/.exec(f)?.[1] ?? []);
     const stage2 = kv.get('stage2');
+    if (files.length > 100_000) throw new FactParseError(`/boot lists ${files.length} files; no real one holds that many`);
     return {
       separate: kv.get('dev_root') !== undefined && kv.get('dev_root') !== kv.get('dev_boot'),
-      sizeKiB: df[0] ? Number(df[0]) : null,
-      freeKiB: df[1] ? Number(df[1]) : null,
+      sizeKiB: boundedNumber(df[0], '/boot size (KiB)', 2 ** 50),
+      freeKiB: boundedNumber(df[1], '/boot free space (KiB)', 2 ** 50),
       files,
       kernels,
       initramfs: initramfs.filter((v) => kernels.includes(v)),
       xenLink: kv.get('xen_link') ?? null,
-      stage2Saved: stage2 && /^\d+$/.test(stage2) ? Number(stage2) : null,
+      stage2Saved: boundedNumber(stage2 === '' ? undefined : stage2, 'the stage2 saved-entry word', 0xffffffff),
     };
   },
 );
@@ -180,9 +202,10 @@ export const packagesFact = fact(
   (o): PackagesFact => {
     const installed: Record<string, string[]> = {};
     for (const l of lines(o.stdout)) {
-      if (/ is not installed$/.test(l)) continue;
-      const m = /^(\S+) (\S+)$/.exec(l);
-      if (m) (installed[m[1] as string] ??= []).push(m[2] as string);
+      if (l.trim() === '' || /^package \S+ is not installed$/.test(l)) continue;
+      const m = /^([A-Za-z0-9._+-]{1,128}) ([A-Za-z0-9._+~:-]{1,256})$/.exec(l);
+      if (!m) throw new FactParseError(`rpm -q printed a line that is neither "NAME VERSION-RELEASE.ARCH" nor "package NAME is not installed": ${JSON.stringify(l.slice(0, 60))}`);
+      (installed[m[1] as string] ??= []).push(m[2] as string);
     }
     return { installed };
   },
@@ -201,9 +224,11 @@ export const resourcesFact = fact(
     'f=$(grep -m1 -o -w -E "vmx|svm" /proc/cpuinfo); echo "hvm=$f"',
   (o): ResourcesFact => {
     const kv = keyValues(o.stdout);
-    const kb = Number(kv.get('mem_kb'));
+    // Linux builds for at most 8192 CPUs (NR_CPUS); memory up to 2^50 KiB
+    const kb = boundedNumber(kv.get('mem_kb'), 'mem_kb (/proc/meminfo)', 2 ** 50);
+    const cpus = boundedNumber(kv.get('cpus'), 'cpus (/proc/cpuinfo)', 8192);
     const hvm = kv.get('hvm');
-    return { memTotalMiB: Number.isFinite(kb) && kb > 0 ? Math.floor(kb / 1024) : null, cpus: Number(kv.get('cpus') ?? 0) || 0, hvm: hvm === 'vmx' || hvm === 'svm' ? hvm : null };
+    return { memTotalMiB: kb !== null && kb > 0 ? Math.floor(kb / 1024) : null, cpus: cpus ?? 0, hvm: hvm === 'vmx' || hvm === 'svm' ? hvm : null };
   },
 );
 
@@ -234,11 +259,14 @@ export const configFilesFact = fact(
   ].join('\n'),
   (o): ConfigFilesFact => {
     const { kv, lists } = keyValueLines(o.stdout, ['repo']);
-    const repos: ConfigFile[] = (lists.get('repo') ?? []).map((rest) => {
+    const all = lists.get('repo') ?? [];
+    if (all.length > 1000) throw new FactParseError(`${all.length} .repo files; no real host has that many`);
+    const repos: ConfigFile[] = all.map((rest) => {
       const sp = rest.lastIndexOf(' ');
-      return { path: rest.slice(0, sp), text: decodeText(fromBase64(rest.slice(sp + 1))).text };
+      const path = hostPath(rest.slice(0, sp), 'repo file') as string;
+      return { path, text: decodeText(fromBase64(rest.slice(sp + 1), path)).text };
     });
-    const file = (k: string) => (kv.has(k) ? decodeText(fromBase64(kv.get(k) as string)).text : null);
+    const file = (k: string) => (kv.has(k) ? decodeText(fromBase64(kv.get(k) as string, k)).text : null);
     return { repos, xenKernelSysconfig: file('xen_kernel'), kernelSysconfig: file('kernel'), xlConf: file('xl_conf'), gpgKey: file('gpg_key'), xenHelper: kv.get('helper') === '1' };
   },
 );
@@ -268,7 +296,7 @@ export const stateFact = fact(
     readFileCmd('journal', `${STATE_DIR}/journal`),
   (o): StateFact => {
     const kv = keyValues(o.stdout);
-    const raw = kv.has('lock') ? fromBase64(kv.get('lock') as string).toString('utf8') : null;
+    const raw = kv.has('lock') ? fromBase64(kv.get('lock') as string, 'the lock', 64 * 1024).toString('utf8') : null;
     let lock: LockInfo | null = null;
     if (raw) {
       try {
@@ -278,12 +306,14 @@ export const stateFact = fact(
         /* reported as lockRaw */
       }
     }
-    const age = Number(kv.get('lock_age'));
+    const ageText = kv.get('lock_age');
+    if (ageText !== undefined && !/^-?\d{1,12}$/.test(ageText)) throw new FactParseError(`lock_age ${JSON.stringify(ageText.slice(0, 24))} is not a number of seconds`);
+    const age = Number(ageText);
     return {
       lock,
       lockRaw: lock ? null : raw,
       lockAgeS: Number.isFinite(age) && kv.has('lock_age') ? age : null,
-      journal: kv.has('journal') ? fromBase64(kv.get('journal') as string).toString('utf8') : null,
+      journal: kv.has('journal') ? fromBase64(kv.get('journal') as string, 'the journal').toString('utf8') : null,
     };
   },
 );
