@@ -17,6 +17,7 @@ import { parseGrubConf } from '../grub/index.js';
 import type { Ui } from '../ui/io.js';
 import { factsJson, renderChecks, renderFacts, renderPlan, renderReport, reportJson } from '../ui/render-remote.js';
 import { createProgress } from '../ui/progress.js';
+import { passphraseAsker } from '../ui/prompt.js';
 import { EXIT } from '../cli.js';
 import type { VerifyExpectation, VerifyReport } from '../verify/verify-host.js';
 
@@ -40,40 +41,9 @@ export function controllerName(): string {
   return `${user}@${os.hostname()}`;
 }
 
-async function askPassphrase(ui: Ui, keyPath: string): Promise<string | undefined> {
-  if (!ui.interactive) return undefined;
-  const stdin = ui.streams.stdin as NodeJS.ReadableStream & { setRawMode?: (b: boolean) => void };
-  ui.streams.stderr.write(`passphrase for ${keyPath}: `);
-  return new Promise((resolve) => {
-    let buf = '';
-    stdin.setRawMode?.(true);
-    const onData = (d: Buffer) => {
-      for (const ch of d.toString('utf8')) {
-        if (ch === '\r' || ch === '\n') {
-          stdin.setRawMode?.(false);
-          stdin.removeListener('data', onData);
-          (stdin as unknown as { pause(): void }).pause();
-          ui.streams.stderr.write('\n');
-          resolve(buf);
-          return;
-        }
-        if (ch === '\u0003') {
-          stdin.setRawMode?.(false);
-          stdin.removeListener('data', onData);
-          resolve(undefined);
-          return;
-        }
-        if (ch === '\u007f') buf = buf.slice(0, -1);
-        else buf += ch;
-      }
-    };
-    stdin.on('data', onData);
-    (stdin as unknown as { resume(): void }).resume();
-  });
-}
-
-export function withAsk(ui: Ui, ssh: SshCliOptions): SshCliOptions {
-  return { ...ssh, askPassphrase: (k) => askPassphrase(ui, k) };
+/** SSH options with the terminal's passphrase prompt (see src/ui/prompt.ts: once per key, one at a time, bounded). */
+export function withAsk(ui: Ui, ssh: SshCliOptions, o: { promptTimeoutMs?: number } = {}): SshCliOptions {
+  return { ...ssh, askPassphrase: passphraseAsker(ui, o) };
 }
 
 export async function factsCli(ui: Ui, o: RemoteCommon): Promise<number> {

@@ -15,7 +15,8 @@ export interface SshCliOptions {
   connectTimeoutS?: number;
   /** Extra known_hosts lines (e.g. from an inventory). */
   knownHostLines?: string[];
-  askPassphrase?: (keyPath: string) => Promise<string | undefined>;
+  /** Asked for an encrypted key's passphrase; `attempt` > 0 after a wrong answer. */
+  askPassphrase?: (keyPath: string, attempt?: number) => Promise<string | undefined>;
 }
 
 export interface OpenHost {
@@ -61,10 +62,28 @@ export function sshOptions(target: string, o: SshCliOptions): SshConnectOptions 
 export async function openHost(target: string, o: SshCliOptions): Promise<OpenHost> {
   const { connectSsh } = await import('../transport/ssh.js');
   const base = sshOptions(target, o);
+  // the passphrases this connection was given: a reconnect (after the reboot, to release the lock)
+  // uses them and never prompts — nobody may be at the terminal any more, and a prompt would wait
+  // forever with the host locked. A key it would need anew fails the reconnect with auth-failed.
+  const given = new Map<string, string>();
+  const ask = o.askPassphrase;
+  if (ask) {
+    base.askPassphrase = async (keyPath: string, attempt?: number) => {
+      const p = await ask(keyPath, attempt);
+      if (p !== undefined) given.set(keyPath, p);
+      return p;
+    };
+  }
   const ssh = await connectSsh(base);
   const pinned = ssh.hostKey;
   const reconnect = async (): Promise<Transport> =>
-    bounded(await connectSsh({ ...base, acceptNewHostKey: false, pinnedHostKey: pinned, readyTimeoutMs: Math.min(base.readyTimeoutMs ?? 5000, 5000) }));
+    bounded(await connectSsh({
+      ...base,
+      acceptNewHostKey: false,
+      pinnedHostKey: pinned,
+      readyTimeoutMs: Math.min(base.readyTimeoutMs ?? 5000, 5000),
+      askPassphrase: async (keyPath: string, attempt?: number) => (attempt ? undefined : given.get(keyPath)),
+    }));
   const addr = ssh.directAddress;
   return { transport: bounded(ssh), reconnect, ...(addr ? { probe: tcpProbe(addr.host, addr.port) } : {}) };
 }
