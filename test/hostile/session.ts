@@ -155,6 +155,9 @@ export interface ReplayedExec {
   result: ExecResult | null;
   /** The answer was changed by the mutator. */
   mutated: string | null;
+  /** Date.now() (fake timers: virtual) when the command was sent and when its answer was complete. */
+  startedAt: number;
+  endedAt: number | null;
 }
 
 /** What the mutator may do to one answer (see mutate.ts). */
@@ -174,7 +177,18 @@ export interface AnswerContext {
  * the answer to give, or 'hang' (no answer until the command's own timeout), or 'drop' (the
  * connection drops before an exit status, with the given partial output).
  */
-export type Mutator = (ctx: AnswerContext, answer: ExecResult) => { result: ExecResult; label: string | null; hang?: boolean; drop?: boolean };
+export interface Mutation {
+  result: ExecResult;
+  label: string | null;
+  /** No answer until the command's own timeout (none: never). */
+  hang?: boolean;
+  /** The connection drops after the output given (no exit status). */
+  drop?: boolean;
+  /** After the output, this many more bytes of `fill` (streamed in chunks, as a real channel would). */
+  flood?: { bytes: number; fill: Buffer };
+}
+
+export type Mutator = (ctx: AnswerContext, answer: ExecResult) => Mutation;
 
 export const identity: Mutator = (_ctx, answer) => ({ result: answer, label: null });
 
@@ -184,6 +198,8 @@ export class ReplayHost {
   private readonly queues = new Map<string, RecordedCall[]>();
   private readonly used = new Map<string, number>();
   conns = 0;
+  /** The largest flood that nothing stopped (a transport without bounds reads it all). */
+  flooded = 0;
   constructor(
     readonly session: Session,
     readonly mutator: Mutator = identity,
@@ -209,7 +225,7 @@ export class ReplayHost {
     return new ReplayTransport(this, this.conns++);
   }
 
-  answer(conn: number, script: string, opts: ExecOptions): { result: ExecResult; hang: boolean; drop: boolean; lostAfter: boolean; entry: ReplayedExec } {
+  answer(conn: number, script: string, opts: ExecOptions): { m: Mutation; lostAfter: boolean; entry: ReplayedExec } {
     const key = shapeOf(script, opts.sudo);
     const rec = this.next(key);
     const g = gatherNames(script);
@@ -233,15 +249,18 @@ export class ReplayHost {
     let result = m.result;
     // the facts sections (possibly mutated) are serialised with the nonce of this run
     if (sections && g && result === base) result = { ...base, stdout: joinSections(sections, g.nonce) };
-    const entry: ReplayedExec = { conn, key, script, opts, recorded: rec, result, mutated: m.label };
+    const entry: ReplayedExec = { conn, key, script, opts, recorded: rec, result, mutated: m.label, startedAt: Date.now(), endedAt: null };
     this.log.push(entry);
-    return { result, hang: m.hang === true, drop: m.drop === true, lostAfter: rec?.lostAfter === true, entry };
+    return { m: { ...m, result }, lostAfter: rec?.lostAfter === true, entry };
   }
 }
 
 export class ReplayTransport implements Transport {
   roundTrips = 0;
   readonly hostKeySha256 = 'SHA256:hostilehostilehostilehostilehostilehostile0';
+  /** What connectSsh's transport also has (openHost pins it for reconnects). */
+  readonly hostKey = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHostileHostileHostileHostileHostileHostile0';
+  readonly directAddress = undefined;
   private state: 'open' | 'closed' | 'lost' = 'open';
   private readonly closeCbs: ((reason: CloseReason, err?: Error) => void)[] = [];
   constructor(
@@ -259,34 +278,66 @@ export class ReplayTransport implements Transport {
   }
 
   async exec(script: string, opts: ExecOptions = {}): Promise<ExecResult> {
-    if (this.state === 'closed') {
-      const { TransportError } = await import('../../src/transport/errors.js');
-      throw new TransportError('lost', this.target, 'transport is closed');
-    }
-    if (opts.signal?.aborted) {
-      const { abortError } = await import('../../src/transport/errors.js');
-      throw abortError(opts.signal);
-    }
+    const { TransportError, abortError } = await import('../../src/transport/errors.js');
+    if (this.state === 'closed') throw new TransportError('lost', this.target, 'transport is closed');
+    if (opts.signal?.aborted) throw abortError(opts.signal);
     this.roundTrips++;
     if (this.state === 'lost') return { code: null, signal: null, stdout: Buffer.alloc(0), stderr: Buffer.alloc(0), lost: true, timedOut: false, durationMs: 0 };
-    const { result, hang, drop, lostAfter, entry } = this.host.answer(this.conn, script, opts);
-    if (lostAfter) queueMicrotask(() => this.lose());
+    const { m, lostAfter, entry } = this.host.answer(this.conn, script, opts);
+    const done = (r: ExecResult): ExecResult => {
+      entry.result = r;
+      entry.endedAt = Date.now();
+      return r;
+    };
+    const aborted = () => opts.signal?.aborted === true;
+    let result = m.result;
     if (result.stdout.length) opts.onStdout?.(result.stdout);
     if (result.stderr.length) opts.onStderr?.(result.stderr);
-    if (hang) {
-      // a host that never answers: the command ends when its own timeout does (none: it would hang)
+    if (aborted()) {
+      entry.endedAt = Date.now();
+      throw abortError(opts.signal);
+    }
+    if (m.flood) {
+      // megabytes more, in 256 KiB chunks, as long as nobody stops the command (the bounds do); only
+      // microtasks in between, so a run stays deterministic under fake timers
+      const chunk = Buffer.alloc(Math.min(256 * 1024, m.flood.bytes), m.flood.fill);
+      let sent = 0;
+      while (sent < m.flood.bytes) {
+        const c = sent + chunk.length <= m.flood.bytes ? chunk : chunk.subarray(0, m.flood.bytes - sent);
+        sent += c.length;
+        opts.onStdout?.(c);
+        await Promise.resolve();
+        if (aborted()) {
+          entry.endedAt = Date.now();
+          throw abortError(opts.signal);
+        }
+      }
+      // what a transport that keeps everything would return (only reached when nothing stopped it)
+      this.host.flooded = Math.max(this.host.flooded, m.flood.bytes);
+      result = { ...result, stdout: Buffer.concat([result.stdout, Buffer.alloc(m.flood.bytes, m.flood.fill)]) };
+    }
+    if (m.hang) {
+      // a host that never answers: the command ends when its own timeout does (none: never)
       const t = opts.timeoutMs;
-      const r: ExecResult = { ...result, code: null, signal: null, timedOut: true, lost: false, durationMs: t ?? Infinity };
-      entry.result = r;
-      return r;
+      await new Promise<void>((resolve) => {
+        const timer = t !== undefined && t > 0 ? setTimeout(resolve, t) : undefined;
+        opts.signal?.addEventListener('abort', () => {
+          if (timer) clearTimeout(timer);
+          resolve();
+        }, { once: true });
+      });
+      if (aborted()) {
+        entry.endedAt = Date.now();
+        throw abortError(opts.signal);
+      }
+      return done({ ...result, code: null, signal: null, timedOut: true, lost: false });
     }
-    if (drop || result.lost) {
+    if (m.drop || result.lost) {
       this.lose();
-      const r: ExecResult = { ...result, code: null, lost: true };
-      entry.result = r;
-      return r;
+      return done({ ...result, code: null, lost: true, timedOut: false });
     }
-    return result;
+    if (lostAfter) queueMicrotask(() => this.lose());
+    return done(result);
   }
 
   async close(): Promise<void> {
