@@ -8,7 +8,8 @@ import { gatherFacts, HOST_FACTS, VERIFY_FACTS, xlFacts, type HostFacts } from '
 import { makePlan, pickKnownGood, sha256 } from '../plan/make-plan.js';
 import type { FileStep, Plan, PlanMode, ProvisionRequest } from '../plan/plan.js';
 import { parseGrubConf, setDefaultEntry } from '../grub/index.js';
-import { RemoteError, UserError } from '../errors.js';
+import { inPhase, RemoteError, UserError } from '../errors.js';
+import { trackPhases } from './phases.js';
 import { sh, type Transport } from '../transport/index.js';
 import { verifyHost, type VerifyExpectation, type VerifyReport } from '../verify/verify-host.js';
 import { acquireLock, journal, previousRun, releaseLock, runEnded } from './lock.js';
@@ -200,8 +201,12 @@ async function checkPlanFresh(t: Transport, plan: Plan, encodingOf: (s: FileStep
 
 export async function provisionHost(ctx: ProvisionContext): Promise<HostReport> {
   const endRun = runStarted();
+  const phases = trackPhases(ctx);
   try {
-    return await provisionSteps(ctx);
+    return await provisionSteps(phases.ctx);
+  } catch (e) {
+    // every error names the host and the phase it stopped in (src/errors.ts inPhase)
+    throw inPhase(e, ctx.target, phases.current());
   } finally {
     endRun();
     runEnded(ctx.runId);

@@ -5,7 +5,7 @@
 import os from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { createInterface } from 'node:readline/promises';
-import { UserError } from '../errors.js';
+import { inPhase, UserError } from '../errors.js';
 import { backupStamp } from '../io/text-file.js';
 import { openHost, type SshCliOptions } from '../remote/connect.js';
 import { makePlan } from '../plan/make-plan.js';
@@ -49,7 +49,9 @@ export function withAsk(ui: Ui, ssh: SshCliOptions, o: { promptTimeoutMs?: numbe
 export async function factsCli(ui: Ui, o: RemoteCommon): Promise<number> {
   const { transport } = await openHost(o.host, withAsk(ui, o.ssh));
   try {
-    const f = await readHostFacts(transport);
+    const f = await readHostFacts(transport).catch((e: unknown) => {
+      throw inPhase(e, transport.target, 'facts');
+    });
     if (o.json) ui.json({ target: transport.target, hostKey: transport.hostKeySha256, facts: factsJson(f) });
     else ui.print(renderFacts(transport.target, f, ui.out));
     return EXIT.ok;
@@ -61,8 +63,15 @@ export async function factsCli(ui: Ui, o: RemoteCommon): Promise<number> {
 export async function planCli(ui: Ui, o: RemoteCommon & { req: ProvisionRequest; mode: PlanMode; detailedExitcode: boolean }): Promise<number> {
   const { transport } = await openHost(o.host, withAsk(ui, o.ssh));
   try {
-    const f = await readHostFacts(transport);
-    const plan = makePlan(f, o.req, o.mode, transport.target);
+    const f = await readHostFacts(transport).catch((e: unknown) => {
+      throw inPhase(e, transport.target, 'facts');
+    });
+    let plan: Plan;
+    try {
+      plan = makePlan(f, o.req, o.mode, transport.target);
+    } catch (e) {
+      throw inPhase(e, transport.target, 'plan');
+    }
     if (o.json) ui.json({ target: transport.target, plan });
     else ui.print(renderPlan(plan, ui.out));
     if (plan.refusals.length) return EXIT.error;
@@ -172,9 +181,15 @@ export function verifyExpectation(f: Awaited<ReturnType<typeof readHostFacts>>, 
 export async function verifyCli(ui: Ui, o: VerifyCliOptions): Promise<number> {
   const { transport } = await openHost(o.host, withAsk(ui, o.ssh));
   try {
-    const f = await readHostFacts(transport, 'verify');
-    const want = verifyExpectation(f, o.req);
-    const rep: VerifyReport = await verifyWithRetry(transport, want, 30_000);
+    let rep: VerifyReport;
+    let want: VerifyExpectation;
+    try {
+      const f = await readHostFacts(transport, 'verify');
+      want = verifyExpectation(f, o.req);
+      rep = await verifyWithRetry(transport, want, 30_000);
+    } catch (e) {
+      throw inPhase(e, transport.target, 'verify');
+    }
     if (o.json) ui.json({ target: transport.target, expected: want, ...rep });
     else {
       ui.print(`${ui.out.bold(transport.target)}: ${rep.ok ? ui.out.green('verified') : ui.out.red('does not match')}${rep.notXen ? ' (not running Xen)' : ''}\n`);

@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Transport } from '../transport/index.js';
-import { RemoteError } from '../errors.js';
+import { inPhase, RemoteError } from '../errors.js';
 import type { Fact, FactOutput } from './fact.js';
 
 export type FactResults<T extends Record<string, Fact<unknown>>> = { [K in keyof T]: ReturnType<T[K]['parse']> };
@@ -39,7 +39,9 @@ export async function gatherFacts<T extends Record<string, Fact<unknown>>>(
 ): Promise<FactResults<T>> {
   const nonce = randomBytes(8).toString('hex');
   const list = Object.values(facts);
-  const r = await transport.exec(buildGatherScript(list, nonce), { sudo: true, timeoutMs });
+  const r = await transport.exec(buildGatherScript(list, nonce), { sudo: true, timeoutMs }).catch((e: unknown) => {
+    throw inPhase(e, transport.target, phase);
+  });
   if (r.lost) throw new RemoteError(transport.target, phase, 'the connection was lost while reading the host', 'check the host and run again');
   if (r.timedOut) throw new RemoteError(transport.target, phase, `reading the host took longer than ${timeoutMs / 1000}s`);
   const sections = splitGatherOutput(r.stdout.toString('latin1'), list.map((f) => f.name), nonce);
