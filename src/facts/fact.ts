@@ -57,6 +57,18 @@ export function lines(s: string): string[] {
   return out;
 }
 
+/**
+ * The output of a key=value fact holds only its own keys: any other non-empty line (binary, another
+ * command's output, a name with a newline in it) means the answer cannot be read.
+ */
+export function onlyKeys(s: string, known: readonly string[]): void {
+  for (const l of lines(s)) {
+    if (l === '') continue;
+    const i = l.indexOf('=');
+    if (i <= 0 || !known.includes(l.slice(0, i))) throw new FactParseError(`unexpected line ${JSON.stringify(l.slice(0, 40))} (expected ${known.join('=, ')}=)`);
+  }
+}
+
 /** `KEY=value` lines into a map (first `=` splits; the last value of a key wins). */
 export function keyValues(s: string): Map<string, string> {
   return keyValueLines(s).kv;

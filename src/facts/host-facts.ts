@@ -3,7 +3,7 @@
  * Commands only read; they run as root (grub.conf is mode 600 on CentOS 6).
  */
 import { decodeText } from '../io/decode-text.js';
-import { boundedNumber, fact, FactParseError, fromBase64, keyValueLines, keyValues, lines } from './fact.js';
+import { boundedNumber, fact, FactParseError, fromBase64, keyValueLines, keyValues, lines, onlyKeys } from './fact.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 // eslint-disable-next-line no-control-regex
@@ -49,6 +49,7 @@ export const kernelFact = fact(
   'kernel',
   'echo "release=$(uname -r)"; echo "arch=$(uname -m)"; echo "boot_id=$(cat /proc/sys/kernel/random/boot_id)"; echo "cmdline=$(cat /proc/cmdline 2>/dev/null)"',
   (o): KernelFact => {
+    onlyKeys(o.stdout, ['release', 'arch', 'boot_id', 'cmdline']);
     const kv = keyValues(o.stdout);
     const release = kv.get('release');
     const arch = kv.get('arch');
@@ -76,6 +77,7 @@ export const hypervisorFact = fact(
     'if [ -r /sys/hypervisor/type ]; then echo "type=$(cat /sys/hypervisor/type)"; fi; ' +
     'if [ -d /sys/firmware/efi ]; then echo firmware=uefi; else echo firmware=bios; fi',
   (o): HypervisorFact => {
+    onlyKeys(o.stdout, ['caps', 'type', 'firmware']);
     const kv = keyValues(o.stdout);
     const caps = kv.get('caps') ?? null;
     const fw = kv.get('firmware');
@@ -123,6 +125,7 @@ export const grubConfigFact = fact(
     'if [ -n "$r" ] && [ -f "$r" ]; then echo "real=$r"; echo "stat=$(stat -c "%a %u %g %s %h" "$r")"; echo "context=$(stat -c %C "$r" 2>/dev/null)"; echo "content=$(base64 < "$r" | tr -d "\\n")"; fi',
   ].join('\n'),
   (o): GrubConfigFact => {
+    onlyKeys(o.stdout, ['link', 'etc', 'real', 'stat', 'context', 'content']);
     const { kv, lists } = keyValueLines(o.stdout, ['link']);
     const links = lists.get('link') ?? [];
     for (const l of links) if (CONTROL.test(l) || l.length > 8192) throw new FactParseError(`a symlink chain line holds control characters`);
@@ -170,7 +173,9 @@ export const bootFact = fact(
     'if [ -f /boot/grub/stage2 ]; then echo "stage2=$(od -An -tu4 -j 524 -N 4 /boot/grub/stage2 | tr -d " ")"; fi',
   ].join('\n'),
   (o): BootFact => {
+    onlyKeys(o.stdout, ['dev_root', 'dev_boot', 'df', 'file', 'xen_link', 'stage2']);
     const { kv, lists } = keyValueLines(o.stdout, ['file']);
+    if (!kv.has('dev_root') || !kv.has('dev_boot')) throw new FactParseError('no device numbers of / and /boot (stat -c %d)');
     const files = lists.get('file') ?? [];
     const df = (kv.get('df') ?? '').split(' ');
     const kernels = files.flatMap((f) => /^vmlinuz-(.+)$/.exec(f)?.[1] ?? []);
@@ -223,7 +228,9 @@ export const resourcesFact = fact(
   'awk \'/^MemTotal:/ { print "mem_kb=" $2 }\' /proc/meminfo; echo "cpus=$(grep -c ^processor /proc/cpuinfo)"; ' +
     'f=$(grep -m1 -o -w -E "vmx|svm" /proc/cpuinfo); echo "hvm=$f"',
   (o): ResourcesFact => {
+    onlyKeys(o.stdout, ['mem_kb', 'cpus', 'hvm']);
     const kv = keyValues(o.stdout);
+    if (!kv.has('mem_kb') || !kv.has('cpus')) throw new FactParseError('no mem_kb or cpus line (/proc/meminfo, /proc/cpuinfo)');
     // Linux builds for at most 8192 CPUs (NR_CPUS); memory up to 2^50 KiB
     const kb = boundedNumber(kv.get('mem_kb'), 'mem_kb (/proc/meminfo)', 2 ** 50);
     const cpus = boundedNumber(kv.get('cpus'), 'cpus (/proc/cpuinfo)', 8192);
@@ -258,6 +265,7 @@ export const configFilesFact = fact(
     'if [ -x /usr/bin/grub-bootxen.sh ]; then echo helper=1; fi',
   ].join('\n'),
   (o): ConfigFilesFact => {
+    onlyKeys(o.stdout, ['repo', 'xen_kernel', 'kernel', 'xl_conf', 'gpg_key', 'helper']);
     const { kv, lists } = keyValueLines(o.stdout, ['repo']);
     const all = lists.get('repo') ?? [];
     if (all.length > 1000) throw new FactParseError(`${all.length} .repo files; no real host has that many`);
@@ -295,6 +303,7 @@ export const stateFact = fact(
   `if [ -f ${LOCK_PATH} ]; then echo "lock=$(base64 < ${LOCK_PATH} | tr -d '\\n')"; echo "lock_age=$(( $(date +%s) - $(stat -c %Y ${LOCK_PATH}) ))"; fi; ` +
     readFileCmd('journal', `${STATE_DIR}/journal`),
   (o): StateFact => {
+    onlyKeys(o.stdout, ['lock', 'lock_age', 'journal']);
     const kv = keyValues(o.stdout);
     const raw = kv.has('lock') ? fromBase64(kv.get('lock') as string, 'the lock', 64 * 1024).toString('utf8') : null;
     let lock: LockInfo | null = null;

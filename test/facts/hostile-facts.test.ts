@@ -37,6 +37,10 @@ const cases: [string, Mutator, RegExp][] = [
   ['99999999999 CPUs in /proc/cpuinfo', withFact('resources', (o) => o.replace(/^cpus=.*$/m, 'cpus=99999999999')), /resources.*cpus/],
   ['a repo file of 2 MiB', withFact('config_files', (o) => o.replace(/^repo=(\S+) \S+$/m, `repo=$1 ${B64(2 << 20)}`)), /config_files.*larger than 1 MiB/],
   ['a lock that is not base64', withFact('state', () => 'lock=@@@\nlock_age=5\n'), /state.*base64/],
+  ['binary instead of /proc/meminfo and /proc/cpuinfo', withFact('resources', () => '\u00ff\u0001\u00e9garbage'), /resources.*unexpected line/],
+  ['another command\'s output instead of /boot', withFact('boot', () => 'Usage: stat [OPTION]... FILE...\n'), /boot.*unexpected line/],
+  ['a /boot answer without the device numbers', withFact('boot', (o) => o.replace(/^dev_(root|boot)=.*\n/gm, '')), /boot.*device numbers/],
+  ['a grub.conf answer with a line of another command', withFact('grub_config', (o) => `Permission denied\n${o}`), /grub_config.*unexpected line/],
 ];
 
 describe('facts a host cannot be read from are refused, naming host, phase and fact', () => {
