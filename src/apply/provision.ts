@@ -7,7 +7,7 @@
 import { gatherFacts, HOST_FACTS, VERIFY_FACTS, xlFacts, type HostFacts } from '../facts/index.js';
 import { makePlan, pickKnownGood, sha256 } from '../plan/make-plan.js';
 import type { FileStep, Plan, PlanMode, ProvisionRequest } from '../plan/plan.js';
-import { parseGrubConf, setDefaultEntry } from '../grub/index.js';
+import { addedLintErrors, parseGrubConf, setDefaultEntry } from '../grub/index.js';
 import { inPhase, RemoteError, UserError } from '../errors.js';
 import { trackPhases } from './phases.js';
 import { sh, type Transport } from '../transport/index.js';
@@ -441,7 +441,7 @@ async function provisionSteps(ctx: ProvisionContext): Promise<HostReport> {
           const back = await readRemoteFile(t, grub.path, 'grub.conf read-back');
           if (!back || sha256Hex(back) !== sha256(want, encodingOf(grub))) throw new RemoteError(t.target, 'grub.conf read-back', `${grub.path} does not hold what was written`, 'another process is editing it; run again');
           const check = parseGrubConf(back.toString(encodingOf(grub)), { latin1: encodingOf(grub) === 'latin1' });
-          if (check.findings.some((f) => f.severity === 'error')) throw new Error('internal: the written grub.conf has lint errors');
+          if (addedLintErrors(grub.before, check) > 0) throw new Error('internal: the written grub.conf has lint errors');
           return w;
         }, (w) => `written${w.backupPath ? `; previous version kept as ${w.backupPath}` : ''}`);
         progress.grubWritten = true;
