@@ -4,7 +4,7 @@
 // (test/testbed/host/tb/grub0.py, independent of src/grub) — as exactly what was asked.
 import { afterAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { runCli } from '../helpers/run-cli.js';
@@ -82,7 +82,12 @@ describe('grub.conf values: refused at the option boundary', () => {
   });
 });
 
-describe('grub.conf values: what is accepted is what GRUB reads', () => {
+// the judge is the test bed's GRUB reader (Python): without python3 these cases cannot run; in CI that fails
+const python = existsSync('/usr/bin/python3');
+if (!python) console.warn('*** /usr/bin/python3 missing: the GRUB-reader checks of entry-values are SKIPPED ***');
+if (!python && process.env.CI) throw new Error('CI: /usr/bin/python3 is needed for the GRUB reader (test/testbed/host/tb/grub0.py)');
+
+describe.skipIf(!python)('grub.conf values: what is accepted is what GRUB reads', () => {
   const unit = fc.constantFrom('a', 'Z', '9', ' ', '\t', '\\', '\n', '\r', '#', '=', '(', ')', '/', '.', '-', 'é', '\u001b', '\u0000', '\u0085', '\u2028', 'title', 'root', 'kernel');
   const value = fc.oneof(fc.string({ unit, maxLength: 24 }), fc.string({ maxLength: 24 }), fc.string({ unit: 'binary', maxLength: 12 }));
 
