@@ -10,6 +10,7 @@
  * Passphrases stay in this process's memory only; they are never logged or printed.
  */
 import type { Ui } from './io.js';
+import { visible } from './escape.js';
 
 export const PASSPHRASE_PROMPT_TIMEOUT_MS = 120_000;
 
@@ -23,7 +24,7 @@ const states = new WeakMap<Ui, State>();
 
 function readHidden(ui: Ui, keyPath: string, timeoutMs: number): Promise<string | undefined> {
   const stdin = ui.streams.stdin as NodeJS.ReadableStream & { setRawMode?: (b: boolean) => void; pause(): void; resume(): void };
-  ui.streams.stderr.write(`passphrase for ${keyPath}: `);
+  ui.streams.stderr.write(`passphrase for ${visible(keyPath)}: `);
   return new Promise((resolve) => {
     let buf = '';
     const done = (v: string | undefined, note?: string) => {

@@ -38,8 +38,8 @@ export async function drive<T>(start: () => Promise<T>, maxVirtualMs: number): P
     await tick();
     if (settled) break;
     if (vi.getTimerCount() === 0) {
-      // real work (a dynamic import) may still be under way; nothing for 10 s of real time: a hang
-      if (realMs() - idleSince > 10_000) return { virtualMs: Date.now() - t0, hung: true };
+      // real work (a dynamic import) may still be under way; nothing for 30 s of real time (a loaded machine): a hang
+      if (realMs() - idleSince > 30_000) return { virtualMs: Date.now() - t0, hung: true };
       continue;
     }
     idleSince = realMs();

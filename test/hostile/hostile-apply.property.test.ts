@@ -86,7 +86,7 @@ async function onceApply(sessionName: string, specs: Spec[], force: boolean): Pr
   expect(terminalSafe(ui.text()), `${ctx}: output`).toBeNull();
   checkCommands(host, specs, ctx);
   expect(host.flooded, `${ctx}: a flood past the bound was read to its end`).toBeLessThanOrEqual(MAX_OUTPUT_BYTES);
-  expect(wallMs, `${ctx}: took ${Math.round(wallMs)} ms of real time`).toBeLessThan(20_000);
+  expect(wallMs, `${ctx}: took ${Math.round(wallMs)} ms of real time`).toBeLessThan(60_000);
   expect(process.memoryUsage().heapUsed - heap0, `${ctx}: heap grew`).toBeLessThan(512 * 1024 * 1024);
 }
 

@@ -91,7 +91,7 @@ async function once(cmd: Command, specs: Parameters<typeof mutator>[0], viaRun: 
   expect(host.log.filter((e) => !/^(sudo|user)\|(LC_ALL=C|cat \/proc)/.test(e.key)).map((e) => e.key.slice(0, 80)), `${ctx}: a command that is not a read`).toEqual([]);
   // floods are stopped at the bound, numbers do not cost time or memory
   expect(host.flooded, `${ctx}: a flood past the bound was read to its end`).toBeLessThanOrEqual(MAX_OUTPUT_BYTES);
-  expect(wallMs, `${ctx}: took ${Math.round(wallMs)} ms of real time`).toBeLessThan(20_000);
+  expect(wallMs, `${ctx}: took ${Math.round(wallMs)} ms of real time`).toBeLessThan(60_000);
   expect(process.memoryUsage().heapUsed - heap0, `${ctx}: heap grew`).toBeLessThan(512 * 1024 * 1024);
 }
 
