@@ -8,15 +8,19 @@ import { checkEntryValues } from './grub/entry-values.js';
 import { visible } from './ui/escape.js';
 import { processStreams, Ui, type Streams } from './ui/io.js';
 
-export const EXIT = { ok: 0, error: 1, changes: 2 } as const;
+import { EXIT } from './exit-codes.js';
+export { EXIT };
 
 /** yargs reads a lone "-" as an empty flag; it is passed through this stand-in instead. */
 const DASH = '\u0000-';
 export const undash = (v: string): string => (v === DASH ? '-' : v);
 
-const EPILOG = `Exit codes: 0 success; 1 error (a refused or failed step; the message names what and why);
-2 with --detailed-exitcode: changes are pending; with several hosts: the number of hosts that
-failed, were refused, unreachable or skipped (at most 100); 70 an internal error (a bug).`;
+// one paragraph: yargs wraps it to the terminal's width (hard line breaks made it ragged on 80 columns)
+const EPILOG =
+  'Exit codes: 0 success; 1 error (a refused or failed step; the message names what and why); ' +
+  '2 with --detailed-exitcode: changes are pending; with several hosts: the number of hosts that ' +
+  'failed, were refused, unreachable or skipped (at most 100); 130/143 interrupted (Ctrl-C/SIGTERM); ' +
+  '70 an internal error (a bug).';
 
 function dom0Options<T>(y: Argv<T>) {
   return y
@@ -95,7 +99,8 @@ function repoOptions<T>(y: Argv<T>) {
   return y
     .option('mirror', { type: 'string', describe: 'Xen 4.10 repo: preset (vault, tuna, tuna-vault, kernel-org, cern) or http(s) URL [default: vault = http://vault.centos.org/6.10/virt/x86_64/xen-410/]', group: 'Repository:' })
     .option('gpgcheck', { type: 'boolean', describe: 'verify packages with the Virt SIG key [default: on; --no-gpgcheck warns]', group: 'Repository:' })
-    .option('repo-id', { type: 'string', describe: 'section id and file name of the .repo file [default: xen4centos-410]', group: 'Repository:' });
+    .option('repo-id', { type: 'string', describe: 'section id and file name of the .repo file [default: xen4centos-410]', group: 'Repository:' })
+    .option('repo-metadata', { type: 'boolean', describe: "read the repository's metadata from this machine for the kernel version of a predicted grub.conf [default: on; DOM0UP_REPO_METADATA=off]", group: 'Repository:' });
 }
 
 function applyOptions<T>(y: Argv<T>) {
@@ -103,11 +108,11 @@ function applyOptions<T>(y: Argv<T>) {
     .option('yes', { alias: 'y', type: 'boolean', describe: 'do not ask (required without a terminal)' })
     .option('reboot', { type: 'boolean', default: true, describe: 'reboot when needed; --no-reboot leaves it to the operator' })
     .option('once', { type: 'boolean', default: true, describe: 'boot the Xen entry once, make it the default only after verification; --no-once switches the default at once with fallback= the old entry' })
-    .option('break-lock', { type: 'boolean', describe: "remove another run's lock on the host (only if that run is gone)" })
+    .option('break-lock', { type: 'boolean', describe: 'take over the lock of a run that is gone while it waited for a reboot (a lock renewed in the last 2 minutes belongs to a live run and is never broken)' })
     .option('reboot-timeout', { type: 'number', describe: 'seconds for the reboot and verification [default: 900]' });
 }
 
-type RepoArgv = { mirror?: string; gpgcheck?: boolean; 'repo-id'?: string; once?: boolean };
+type RepoArgv = { mirror?: string; gpgcheck?: boolean; 'repo-id'?: string; once?: boolean; reboot?: boolean; 'repo-metadata'?: boolean };
 export function requestFromArgv(a: Dom0Argv & RepoArgv): import('./plan/plan.js').ProvisionRequest {
   const { file: _file, ...dom0 } = dom0FromArgv(a);
   void _file;
@@ -116,6 +121,8 @@ export function requestFromArgv(a: Dom0Argv & RepoArgv): import('./plan/plan.js'
   if (a.gpgcheck !== undefined) r.gpgcheck = a.gpgcheck;
   if (a['repo-id'] !== undefined) r.repoId = a['repo-id'];
   if (a.once !== undefined) r.once = a.once;
+  if (a.reboot === false) r.noReboot = true;
+  if (a['repo-metadata'] === false) r.repoMetadata = false;
   return r;
 }
 
@@ -165,16 +172,32 @@ export async function run(argv: string[], streams: Streams = processStreams()): 
           y.positional('file', { type: 'string', describe: 'grub.conf, or - for stdin', demandOption: true }).epilog(EPILOG)
             .option('json', { type: 'boolean', describe: 'one JSON document (contract: docs/json.md)' }),
           async (a) => set(await (await import('./commands/grub-cli.js')).grubShowCli(ui, { file: undash(String(a.file)), json: a.json === true })))
-        .command('lint <file>', 'findings as FILE:LINE: severity: message; exit 1 when there is an error', (y) =>
-          y.positional('file', { type: 'string', describe: 'grub.conf, or - for stdin', demandOption: true }).epilog(EPILOG)
+        .command('lint <file..>', 'findings as FILE:LINE: severity: message; exit 1 when there is an error (several files at once, e.g. as a pre-commit hook)', (y) =>
+          y.positional('file', { type: 'string', array: true, describe: 'grub.conf files, or - for stdin', demandOption: true }).epilog(EPILOG)
             .option('json', { type: 'boolean', describe: 'findings as JSON' }),
-          async (a) => set(await (await import('./commands/grub-cli.js')).grubLintCli(ui, { file: undash(String(a.file)), json: a.json === true })))
-        .command('plan <file>', 'the unified diff that turns the dom0 kernel entry into a Xen entry (nothing is written)', (y) =>
-          dom0Options(y.positional('file', { type: 'string', describe: 'grub.conf, or - for stdin', demandOption: true }).epilog(EPILOG))
+          async (a) => {
+            const { grubLintCli } = await import('./commands/grub-cli.js');
+            let worst: number = EXIT.ok;
+            for (const file of toArray(a.file).map(undash)) worst = Math.max(worst, await grubLintCli(ui, { file, json: a.json === true }));
+            set(worst);
+          })
+        .command('plan <file..>', 'the unified diff that turns the dom0 kernel entry into a Xen entry (nothing is written); several files at once for a review', (y) =>
+          dom0Options(y.positional('file', { type: 'string', array: true, describe: 'grub.conf files, or - for stdin', demandOption: true }).epilog(EPILOG))
             .option('json', { type: 'boolean', describe: 'one JSON document with the diff and the new entry' })
-            .option('detailed-exitcode', { type: 'boolean', describe: 'exit 0 = nothing to change, 2 = changes, 1 = error' })
-            .option('label', { type: 'string', default: 'etc/grub.conf', describe: 'file name in the diff headers (a/LABEL, b/LABEL)' }),
-          async (a) => set(await (await import('./commands/grub-cli.js')).grubPlanCli(ui, { ...dom0FromArgv(a), file: undash(String(a.file)), label: a.label, json: a.json === true, detailedExitcode: a['detailed-exitcode'] === true })))
+            .option('detailed-exitcode', { type: 'boolean', describe: 'exit 0 = nothing to change, 2 = changes, 1 = error (over all files)' })
+            .option('format', { type: 'string', choices: ['text', 'markdown', 'json'], describe: 'several files: text, markdown (a pull-request comment) or json' })
+            .option('label', { type: 'string', describe: 'file name in the diff headers (a/LABEL, b/LABEL) [default: etc/grub.conf; with several files, each file\'s path]' }),
+          async (a) => {
+            const files = toArray(a.file).map(undash);
+            if (files.length === 1 && (a.format === undefined || a.format === 'text')) {
+              set(await (await import('./commands/grub-cli.js')).grubPlanCli(ui, { ...dom0FromArgv(a), file: files[0] as string, label: a.label ?? 'etc/grub.conf', json: a.json === true, detailedExitcode: a['detailed-exitcode'] === true }));
+            } else {
+              if (a.label !== undefined) throw Object.assign(new Error('--label names one file; with several files each diff is labelled with its own path'), { name: 'UsageError' });
+              const { file: _f, ...dom0 } = dom0FromArgv(a);
+              void _f;
+              set(await (await import('./commands/grub-plan-many.js')).grubPlanManyCli(ui, { ...dom0, files, format: a.json === true ? 'json' : ((a.format as 'text' | 'markdown' | 'json' | undefined) ?? 'text'), detailedExitcode: a['detailed-exitcode'] === true }));
+            }
+          })
         .command('apply <file>', 'write the rewritten grub.conf (-o OUT, or --in-place through symlinks with a backup)', (y) =>
           dom0Options(y.positional('file', { type: 'string', describe: 'grub.conf (or - for stdin with -o)', demandOption: true }).epilog(EPILOG))
             .option('o', { alias: 'output', type: 'string', describe: 'write the result to OUT (- for stdout)' })
@@ -186,33 +209,73 @@ export async function run(argv: string[], streams: Streams = processStreams()): 
             if (a['in-place'] !== undefined) o.inPlace = a['in-place'];
             set(await (await import('./commands/grub-cli.js')).grubApplyCli(ui, { ...o, json: a.json === true }));
           })
-        .demandCommand(1, 'name a grub command: show, lint, plan or apply'))
+        .demandCommand(1, 'name a grub command: show, lint, plan or apply')
+        .epilog(EPILOG))
     .command('facts [hosts..]', 'what the host is: OS, kernel, hypervisor, grub.conf and its GRUB view, /boot, packages, memory, CPUs, repos, sysconfig', (y) =>
       fleetOptions(sshOptions(hostsPositional(y)))
-        .option('json', { type: 'boolean', describe: 'one JSON document' }),
-      async (a) => set(await runFleet('facts', a)))
+        .option('json', { type: 'boolean', describe: 'one JSON document' })
+        .option('save', { type: 'string', describe: 'save each host\'s facts to DIR/NAME.facts.json (for dom0up plan --facts DIR)' }),
+      async (a) => {
+        if (a.save !== undefined) {
+          const { factsSaveCli } = await import('./commands/review.js');
+          const { identity: _i, ...ssh } = sshFromArgv(a as SshArgv);
+          void _i;
+          set(await factsSaveCli(ui, { hosts: ((a.hosts as string[] | undefined) ?? []).map(String), identityOrInventory: toArray(a.identity), inventories: toArray(a.inventory), ...(a.limit !== undefined ? { limit: String(a.limit) } : {}), forks: Number(a.forks ?? 16), ssh, dir: String(a.save) }));
+        } else set(await runFleet('facts', a));
+      })
     .command('plan [hosts..]', 'every change apply would make, as exact diffs and named steps; nothing changes on the host', (y) =>
       fleetOptions(applyOptions(repoOptions(dom0Options(sshOptions(hostsPositional(y))))))
         .option('json', { type: 'boolean', describe: 'one JSON document' })
-        .option('detailed-exitcode', { type: 'boolean', describe: 'exit 0 = nothing to change, 2 = changes, 1 = error or refused' }),
-      async (a) => set(await runFleet('plan', a)))
-    .command('apply [hosts..]', 'install Xen and boot it as Dom0: plan, confirm, apply, reboot, verify', (y) =>
+        .option('detailed-exitcode', { type: 'boolean', describe: 'exit 0 = nothing to change, 2 = changes, 1 = error or refused' })
+        .option('out', { type: 'string', describe: 'save the plan (every host, the exact bytes, what it read) for review and dom0up apply PLAN.json', group: 'Review:' })
+        .option('facts', { type: 'string', describe: 'plan offline from facts saved with dom0up facts --save DIR (no SSH)', group: 'Review:' })
+        .option('format', { type: 'string', choices: ['text', 'markdown', 'json'], describe: 'output: text, markdown (a pull-request comment) or json [default: text]', group: 'Review:' })
+        .option('full-diff', { type: 'boolean', describe: 'show keys and long files as diffs instead of a summary', group: 'Review:' }),
+      async (a) => {
+        if (a.out !== undefined || a.facts !== undefined || (a.format !== undefined && a.format !== 'text') || a['full-diff'] === true) {
+          const { reviewPlanCli } = await import('./commands/review.js');
+          const { identity: _i, ...ssh } = sshFromArgv(a as SshArgv);
+          void _i;
+          set(await reviewPlanCli(ui, {
+            hosts: ((a.hosts as string[] | undefined) ?? []).map(String), identityOrInventory: toArray(a.identity), inventories: toArray(a.inventory), ...(a.limit !== undefined ? { limit: String(a.limit) } : {}),
+            forks: Number(a.forks ?? 16), ssh, req: requestFromArgv(a as Dom0Argv & RepoArgv), mode: 'apply',
+            ...(a.out !== undefined ? { out: String(a.out) } : {}), ...(a.facts !== undefined ? { factsDir: String(a.facts) } : {}),
+            format: a.json === true ? 'json' : ((a.format as 'text' | 'markdown' | 'json' | undefined) ?? 'text'), fullDiff: a['full-diff'] === true, detailedExitcode: a['detailed-exitcode'] === true,
+          }));
+        } else set(await runFleet('plan', a));
+      })
+    .command('show <plan>', 'a saved plan (dom0up plan --out): per-host steps and diffs, as text, markdown or JSON', (y) =>
+      y.positional('plan', { type: 'string', demandOption: true, describe: 'the plan file' }).epilog(EPILOG)
+        .option('format', { type: 'string', choices: ['text', 'markdown', 'json'], default: 'text', describe: 'text, markdown (for a pull-request comment) or json' })
+        .option('full-diff', { type: 'boolean', describe: 'show keys and long files as diffs instead of a summary' }),
+      async (a) => set(await (await import('./commands/review.js')).showCli(ui, { file: String(a.plan), format: a.format as 'text' | 'markdown' | 'json', fullDiff: a['full-diff'] === true })))
+    .command('apply [hosts..]', 'install Xen and boot it as Dom0: plan, confirm, apply, reboot, verify (or apply PLAN.json exactly as reviewed)', (y) =>
       fleetOptions(applyOptions(repoOptions(dom0Options(sshOptions(hostsPositional(y))))))
         .option('json', { type: 'boolean', describe: 'one JSON document (no prompt: needs --yes)' }),
-      async (a) => set(await runFleet('apply', a)))
+      async (a) => {
+        const hosts = ((a.hosts as string[] | undefined) ?? []).map(String);
+        const { isPlanFile } = await import('./commands/review.js');
+        if (hosts.length === 1 && (await isPlanFile(hosts[0] as string))) {
+          const { applySavedCli } = await import('./commands/fleet.js');
+          const { identity: _i, ...ssh } = sshFromArgv(a as SshArgv);
+          void _i;
+          set(await applySavedCli(ui, { file: hosts[0] as string, ssh, identityOrInventory: toArray(a.identity), forks: Number(a.forks ?? 16), serial: String(a.serial ?? '25%'), maxFail: String(a['max-fail'] ?? '0'), json: a.json === true, yes: a.yes === true, breakLock: a['break-lock'] === true, ...(a['reboot-timeout'] !== undefined ? { rebootTimeoutS: Number(a['reboot-timeout']) } : {}) }));
+        } else set(await runFleet('apply', a));
+      })
     .command('tune [hosts..]', 'on a host that runs Xen: change the hypervisor options only, reboot only if something changed', (y) =>
       fleetOptions(applyOptions(dom0Options(sshOptions(hostsPositional(y)))))
         .option('json', { type: 'boolean', describe: 'one JSON document (no prompt: needs --yes)' }),
       async (a) => set(await runFleet('tune', a)))
-    .command('rollback <host>', 'restore grub.conf and the sysconfig files from the backups of a run (the latest, or --backup STAMP), diff first', (y) =>
+    .command('rollback <host>', 'put every file a run changed back as it was before that run (default: the latest run not rolled back yet), diff first', (y) =>
       sshOptions(y.positional('host', { type: 'string', demandOption: true }).epilog(EPILOG))
-        .option('backup', { type: 'string', describe: 'the run stamp (YYYYMMDDTHHMMSSZ) or a backup path [default: the latest run]' })
-        .option('list', { type: 'boolean', describe: 'list the backups on the host and exit' })
-        .option('reboot', { type: 'boolean', describe: 'reboot afterwards and report what booted' })
+        .option('run', { alias: 'backup', type: 'string', describe: 'the run to roll back (its id or stamp, see --list) [default: the latest run that changed something]' })
+        .option('list', { type: 'boolean', describe: 'list the runs recorded on the host and exit' })
+        .option('reboot', { type: 'boolean', describe: 'reboot afterwards and check the host boots what it booted before that run' })
         .option('yes', { alias: 'y', type: 'boolean', describe: 'do not ask (required without a terminal)' })
-        .option('force', { type: 'boolean', describe: 'restore a backup even if GRUB would find errors in it' })
+        .option('force', { type: 'boolean', describe: 'restore even when GRUB would then boot another entry than before the run' })
+        .option('break-lock', { type: 'boolean', describe: 'ignore the reboot lease of a run that is gone (a lock renewed in the last 2 minutes is never broken)' })
         .option('json', { type: 'boolean', describe: 'one JSON document' }),
-      async (a) => set(await (await import('./commands/rollback.js')).rollbackCli(ui, { host: String(a.host), ssh: sshFromArgv(a), json: a.json === true, ...(a.backup !== undefined ? { backup: a.backup } : {}), list: a.list === true, reboot: a.reboot === true, yes: a.yes === true, force: a.force === true })))
+      async (a) => set(await (await import('./commands/rollback.js')).rollbackCli(ui, { host: String(a.host), ssh: sshFromArgv(a), json: a.json === true, ...(a.run !== undefined ? { run: String(a.run) } : {}), list: a.list === true, reboot: a.reboot === true, yes: a.yes === true, force: a.force === true, breakLock: a['break-lock'] === true })))
     .command('verify [hosts..]', 'check a running host against the given options (or its default Xen entry); changes nothing', (y) =>
       fleetOptions(dom0Options(sshOptions(hostsPositional(y))))
         .option('json', { type: 'boolean', describe: 'one JSON document' }),

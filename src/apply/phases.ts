@@ -6,7 +6,8 @@ export function trackPhases(ctx: ProvisionContext): { ctx: ProvisionContext; cur
   const ev: ProvisionEvents = ctx.events ?? { phase() {}, progress() {}, done() {}, log() {} };
   const events: ProvisionEvents = {
     phase(id, text) {
-      phase = id;
+      // releasing the lock after a failure is bookkeeping: the error belongs to the phase before it
+      if (id !== 'unlock') phase = id;
       ev.phase(id, text);
     },
     progress: (t) => ev.progress(t),

@@ -1,24 +1,32 @@
 /**
- * The remote job for one host: facts → plan → (confirm) → lock → repo/key → yum → facts
- * again → grub.conf and sysconfig → one-shot boot → reboot → verify → commit the default.
- * Each step is skipped with its reason when already true, so a re-run converges. Every
- * remote error names the host and the phase. Nothing here prints: progress goes to `events`.
+ * The remote job for one host: facts → plan → (confirm) → walk the plan's steps in order.
+ *
+ * Steps that only touch files (and the one-shot boot) are batched into one script per phase,
+ * so a fresh apply is a handful of round trips: facts; lock + journal + plan check + the files
+ * written before yum; yum + the facts after it; the files after yum + the one-shot boot + the
+ * reboot; the lock again + verification; the commit + the end of the run. The first change of
+ * a run is preceded by its journal (the host's pre-run state), so every way back is known.
+ * Nothing here prints: progress goes to `events`.
  */
-import { gatherFacts, HOST_FACTS, VERIFY_FACTS, xlFacts, type HostFacts } from '../facts/index.js';
-import { makePlan, pickKnownGood, sha256 } from '../plan/make-plan.js';
-import type { FileStep, Plan, PlanMode, ProvisionRequest } from '../plan/plan.js';
-import { addedLintErrors, parseGrubConf, setDefaultEntry } from '../grub/index.js';
+import { createHash } from 'node:crypto';
+import { HOST_FACTS, xlFacts, gatherWith, VERIFY_FACTS, type HostFacts } from '../facts/index.js';
+import { makePlan, type PlanContext } from '../plan/make-plan.js';
+import type { CommandStep, FileStep, OneShotStep, Plan, PlanMode, PlanStep, ProvisionRequest, VerifyStep } from '../plan/plan.js';
 import { inPhase, RemoteError, UserError } from '../errors.js';
 import { trackPhases } from './phases.js';
-import { sh, type Transport } from '../transport/index.js';
-import { verifyHost, type VerifyExpectation, type VerifyReport } from '../verify/verify-host.js';
-import { acquireLock, journal, previousRun, releaseLock, runEnded } from './lock.js';
+import type { ExecResult, Transport } from '../transport/index.js';
+import { verifyHost, type VerifyReport } from '../verify/verify-host.js';
 import { interruptExitCode, interruptName, processInterruptSignal, runStarted } from './interrupt.js';
-import { LOCK_PATH } from '../facts/index.js';
-import { setOneShot } from './one-shot.js';
-import { readRemoteFile, sha256Hex, writeRemoteFile } from './remote-file.js';
-import { rebootAndWait } from './reboot.js';
-import { backupStamp } from '../io/text-file.js';
+import { judgeOneShot, oneShotError, oneShotScript } from './one-shot.js';
+import { rebootAndWait, rebootCommand } from './reboot.js';
+import { beginRunScript, detachedYumScript, HOST_EXIT, journalScript, parseYumRc, rebootLeaseScript, scriptOutput, waitForXlScript, writeFilesScript, type FileWrite, type LockOwner } from './host-scripts.js';
+import { buildRunMeta, CLEAN_OUTCOMES, previousRun } from './run-journal.js';
+import { newNonce, RunSession } from './run-session.js';
+import { hostFactsOf, readHostFacts, readHostFactsReady, verifyFactsOf, verifyWithRetry, xlStarting } from './waits.js';
+import { comparePrediction } from '../plan/prediction.js';
+import { DOM0UP_VERSION } from '../version.js';
+
+export { readHostFacts, readHostFactsReady, verifyWithRetry, xlStarting } from './waits.js';
 
 export interface ProvisionEvents {
   /** A phase starts (one spinner / one log line per phase). */
@@ -44,8 +52,11 @@ export interface ProvisionContext {
   mode: PlanMode;
   /** Asked when something would change; false cancels. */
   confirm: (plan: Plan) => Promise<boolean>;
+  /** What the package install did differs from the prediction the operator saw: go on? (default: yes, noted). */
+  confirmDeviation?: (plan: Plan, deviations: string[]) => Promise<boolean>;
   events?: ProvisionEvents;
-  noReboot?: boolean;
+  /** The plan as made (initial) and as completed from the facts after yum (tests, UIs). */
+  onPlan?: (plan: Plan, when: 'initial' | 'after-install') => void;
   /**
    * Fleet rollouts: called when the host is ready to change grub.conf and reboot; resolves when
    * its reboot batch may go. false = the failure budget is spent: grub.conf stays untouched and
@@ -61,6 +72,17 @@ export interface ProvisionContext {
   controller: string;
   command: string;
   now?: () => Date;
+  /** Facts already read on this transport (a fleet's planning pass): not read again. */
+  facts?: HostFacts;
+  /** Inputs of the planner beyond the facts (the kernel version the repository will install). */
+  planContext?: PlanContext;
+  /** Computes planContext from the facts when it is not given (the command layer reads the repository's metadata). */
+  planContextFor?: (f: HostFacts) => Promise<PlanContext>;
+  /**
+   * A reviewed plan to apply exactly (dom0up apply PLAN.json): the host's facts must still give
+   * this plan, byte for byte; `check` throws (naming what changed) when they do not.
+   */
+  savedPlan?: { plan: Plan; source: string; check: (live: Plan, facts: HostFacts) => void };
   /**
    * Ctrl-C / SIGTERM (default: the process's, see src/apply/interrupt.ts). The run stops between
    * steps — a running `yum` and file writes finish first, the waits for the reboot and for xl stop
@@ -74,7 +96,6 @@ export interface StepReport {
   status: 'done' | 'skipped' | 'failed';
   detail: string;
   durationMs: number;
-  backup?: string | null;
 }
 
 export type Outcome = 'verified' | 'unchanged' | 'cancelled' | 'reboot-pending' | 'skipped' | 'xen-boot-failed' | 'verify-failed' | 'failed';
@@ -85,12 +106,15 @@ export interface HostReport {
   outcome: Outcome;
   ok: boolean;
   plan: Plan | null;
-  /** The plan made again after `yum install xen` (packages edit grub.conf). */
+  /** The plan made again from the facts read after `yum install xen` (the packages edit grub.conf). */
   planAfterInstall: Plan | null;
+  /** Where the install differed from the plan's prediction (beyond the kernel version). */
+  deviations: string[];
   steps: StepReport[];
   reboot: { oldBootId: string; newBootId: string; totalMs: number; detectMs: number; attempts: number } | null;
   verify: VerifyReport | null;
-  backups: string[];
+  /** The run's journal on the host (its pre-run state is what `dom0up rollback` restores), when the run changed something. */
+  journal: string | null;
   message: string;
   durationMs: number;
   roundTrips: number;
@@ -111,448 +135,530 @@ export class PreflightError extends UserError {
   readonly detail: string | undefined;
 }
 
-/** Reads every host fact (and what xl says on a Xen host) in one round trip. */
-export async function readHostFacts(t: Transport, phase = 'facts'): Promise<HostFacts> {
-  const all = await gatherFacts(t, { ...HOST_FACTS, ...xlFacts }, phase);
-  const { xlList, xlInfo, xlVcpuList, xlDmesg, ...core } = all;
-  return { ...core, xl: core.hypervisor.dom0 ? { xlList, xlInfo, xlVcpuList, xlDmesg } : null };
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal?.aborted) return resolve();
-    const done = () => {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal?.addEventListener('abort', done, { once: true });
-  });
-}
-
-/** xl fails on a Dom0 whose xencommons has not started yet (right after a boot). */
-export function xlStarting(f: HostFacts): boolean {
-  return f.hypervisor.dom0 && f.xl !== null && f.xl.xlInfo.rc !== 0 && /xenstore|xl context|xc_interface_open/i.test(f.xl.xlInfo.text);
-}
-
-/**
- * Reads the host facts; on a Dom0 that has just booted, waits until xl answers (xencommons starts
- * after sshd), so the plan sees the Xen command line it runs with instead of planning a reboot.
- */
-export async function readHostFactsReady(t: Transport, phase: string, waitMs: number, onProgress?: (s: string) => void, signal?: AbortSignal): Promise<HostFacts> {
-  const until = Date.now() + waitMs;
-  let delay = 500;
-  for (;;) {
-    const f = await readHostFacts(t, phase);
-    if (!xlStarting(f) || Date.now() >= until || signal?.aborted) return f;
-    onProgress?.('xl is not ready yet (xencommons starts after sshd); reading again');
-    await sleep(Math.min(delay, Math.max(0, until - Date.now())), signal);
-    delay = Math.min(delay * 2, 3000);
-  }
-}
-
 /** The options the operator asked for (or the defaults a new entry got): what `xl dmesg` must not complain about. */
 export function requestedNames(plan: Plan): string[] {
   return [...plan.desired.changes.set.map((x) => x.name), ...plan.desired.changes.remove];
-}
-
-export async function verifyWithRetry(t: Transport, want: VerifyExpectation, waitMs: number, onProgress?: (s: string) => void, signal?: AbortSignal): Promise<VerifyReport> {
-  const until = Date.now() + waitMs;
-  let delay = 500;
-  for (;;) {
-    const vf = await gatherFacts(t, VERIFY_FACTS, 'verify');
-    const rep = verifyHost(vf, want);
-    if (rep.ok || rep.notXen || !rep.xlNotReady || Date.now() >= until || signal?.aborted) return rep;
-    onProgress?.('xl is not ready yet (xencommons starts after sshd); retrying');
-    await sleep(Math.min(delay, Math.max(0, until - Date.now())), signal);
-    delay = Math.min(delay * 2, 3000);
-  }
-}
-
-/** Every file step that writes, with the hash its file must still have (what the plan was made from). */
-function plannedWrites(plan: Plan): FileStep[] {
-  return plan.steps.filter((s): s is FileStep => s.kind === 'file' && (s.action === 'create' || s.action === 'update'));
-}
-
-/**
- * Under the lock, before the first write: the files the plan diffs against must still be as they
- * were read. A file edited in between (by hand, by a package, by another tool) refuses the whole
- * run before anything is written; the compare-and-swap of each write catches later races.
- */
-async function checkPlanFresh(t: Transport, plan: Plan, encodingOf: (s: FileStep) => BufferEncoding): Promise<void> {
-  const steps = plannedWrites(plan);
-  if (!steps.length) return;
-  const r = await t.exec(
-    steps.map((s) => sh`if [ -e ${s.path} ]; then h=$(sha256sum < ${s.path} | cut -d' ' -f1); else h=absent; fi; printf '%s\n' "$h"`).join('\n'),
-    { sudo: true, timeoutMs: 30_000 },
-  );
-  if (r.lost) throw new RemoteError(t.target, 'plan check', 'the connection was lost while checking the files against the plan; nothing was written', 'run again');
-  if (r.code !== 0) throw new RemoteError(t.target, 'plan check', `checking the files against the plan failed (exit ${r.code ?? '?'}); nothing was written`, undefined, 1, r.stderr.toString('utf8').trim() || undefined);
-  const got = r.stdout.toString('utf8').trim().split('\n');
-  const changed = steps.filter((s, i) => {
-    const want = s.before === null ? 'absent' : (s.beforeSha256 ?? sha256(s.before, encodingOf(s)));
-    return got[i] !== want;
-  });
-  if (changed.length) {
-    throw new RemoteError(t.target, 'plan check', `${changed.map((s) => s.path).join(', ')} changed since it was read (by hand or by a package) — after the plan was made and confirmed; nothing was written`, 'run again to see the new plan');
-  }
 }
 
 export async function provisionHost(ctx: ProvisionContext): Promise<HostReport> {
   const endRun = runStarted();
   const phases = trackPhases(ctx);
   try {
-    return await provisionSteps(phases.ctx);
+    return await new Provision(phases.ctx).run();
   } catch (e) {
     // every error names the host and the phase it stopped in (src/errors.ts inPhase)
     throw inPhase(e, ctx.target, phases.current());
   } finally {
     endRun();
-    runEnded(ctx.runId);
   }
 }
 
-async function provisionSteps(ctx: ProvisionContext): Promise<HostReport> {
-  const ev = ctx.events ?? silentEvents;
-  const signal = ctx.signal ?? processInterruptSignal();
-  const started = Date.now();
-  const now = ctx.now ?? (() => new Date());
-  let t = ctx.transport;
-  const report: HostReport = {
-    target: ctx.target, runId: ctx.runId, outcome: 'failed', ok: false, plan: null, planAfterInstall: null, steps: [], reboot: null, verify: null, backups: [], message: '', durationMs: 0, roundTrips: 0, transport: t,
-  };
-  // every backup this run makes carries the same stamp: `dom0up rollback` restores a run as a whole
-  const runStamp = backupStamp(now());
-  const used: Transport[] = [t];
-  const finish = (outcome: Outcome, message: string): HostReport => {
-    report.roundTrips = used.reduce((n, x) => n + x.roundTrips, 0);
-    report.outcome = outcome;
-    report.ok = outcome === 'verified' || outcome === 'unchanged';
-    report.message = message;
-    report.durationMs = Date.now() - started;
-    report.transport = t;
-    return report;
-  };
-  // where the run is, for interruptions, failures and the journal
-  let phaseNow = 'facts';
-  let locked = false;
-  const progress = { grubWritten: false, oneShot: false, rebootSent: false, staged: true, installed: false };
-  /** What the host looks like when the run stops now. */
-  const stateNote = (): string => {
-    if (!locked) return 'nothing was changed';
-    const back = report.backups.length ? `; the previous versions are kept beside the files (dom0up rollback ${ctx.target} restores them)` : '';
-    if (progress.rebootSent) {
-      return progress.staged
-        ? `the host was rebooting into the Xen entry once; its permanent default is unchanged; run again to verify and make Xen the default${back}`
-        : `the host was rebooting into the Xen entry, which is the default now; run again to verify${back}`;
+const bytesOf = (s: FileStep, text: string) => Buffer.from(text, s.encoding);
+
+class Provision {
+  private readonly ev: ProvisionEvents;
+  private readonly signal: AbortSignal | undefined;
+  private readonly started = Date.now();
+  private t: Transport;
+  private readonly used: Transport[];
+  private readonly report: HostReport;
+  private facts!: HostFacts;
+  private plan!: Plan;
+  private session: RunSession | null = null;
+  /** What the run has done to the host so far (for the messages of a failure or an interruption). */
+  private readonly done = { begun: false, written: [] as FileStep[], yumStarted: false, yumDone: false, oneShot: false, rebootSent: false, committed: false };
+  private phaseNow = 'facts';
+  private planContext: PlanContext = {};
+  /** The lock of a run that is gone was taken over (reported with the lock step). */
+  private tookOver: string | null = null;
+  /** Command steps this run ran (each at most once). */
+  private readonly ranCommands = new Set<string>();
+
+  constructor(private readonly ctx: ProvisionContext) {
+    this.ev = ctx.events ?? silentEvents;
+    this.signal = ctx.signal ?? processInterruptSignal();
+    this.t = ctx.transport;
+    this.used = [this.t];
+    this.report = { target: ctx.target, runId: ctx.runId, outcome: 'failed', ok: false, plan: null, planAfterInstall: null, deviations: [], steps: [], reboot: null, verify: null, journal: null, message: '', durationMs: 0, roundTrips: 0, transport: this.t };
+  }
+
+  private finish(outcome: Outcome, message: string): HostReport {
+    const r = this.report;
+    r.roundTrips = this.used.reduce((n, x) => n + x.roundTrips, 0);
+    r.outcome = outcome;
+    r.ok = outcome === 'verified' || outcome === 'unchanged';
+    r.message = message;
+    r.durationMs = Date.now() - this.started;
+    r.transport = this.t;
+    return r;
+  }
+
+  private checkAbort(phase: string): void {
+    if (this.signal?.aborted) throw this.interrupted(phase, `before ${phase}`);
+  }
+
+  private interrupted(phase: string, what: string): RemoteError {
+    const name = interruptName(this.signal);
+    return new RemoteError(this.ctx.target, phase, `interrupted (${name}) ${what}: ${this.stateNote()}`, this.done.begun ? 'run dom0up again: it continues from what the host has now' : undefined, interruptExitCode(name));
+  }
+
+  /** What the host looks like if the run stops now, and the way back. */
+  private stateNote(): string {
+    if (!this.done.begun) return 'nothing was changed';
+    const kg = this.plan.boot.nextEntry;
+    const way = kg ? `GRUB still boots entry ${kg.index} "${kg.title}" (${kg.kind === 'xen' ? `Xen, ${kg.version}` : kg.version ?? kg.kind}) as before the run` : 'the default entry is unchanged';
+    const back = `dom0up rollback ${this.ctx.target} --run ${this.ctx.runId} restores every file as it was before this run`;
+    if (this.done.committed) return `the Xen entry is the permanent default now; ${back}`;
+    if (this.done.rebootSent) {
+      return this.plan.staging ? `the host was rebooting into the Xen entry once; ${way} at the reboot after that; run again to verify and commit; ${back}` : `the host was rebooting into the new default; run again to verify; ${back}`;
     }
-    if (progress.oneShot) return `grub.conf has the Xen entry and the host boots it once at its next reboot (the permanent default is unchanged); run again to reboot, verify and commit${back}`;
-    if (progress.grubWritten) return `grub.conf has the Xen entry, the permanent default is unchanged; run again to continue${back}`;
-    if (progress.installed) return `Xen is installed; grub.conf's default stays on the kernel the host runs; run again to continue${back}`;
-    return `grub.conf was not changed; run again to continue${back}`;
-  };
-  const interrupted = (phase: string, what: string): RemoteError => {
-    const name = interruptName(signal);
-    return new RemoteError(ctx.target, phase, `interrupted (${name}) ${what}: ${stateNote()}`, locked ? 'run dom0up again: it continues from what the host has now' : undefined, interruptExitCode(name));
-  };
-  /** After the install: the default back on the running kernel's entry if the packages moved it (returns what was done). */
-  const keepRunningDefault = async (): Promise<string | null> => {
-    const g = facts.grub;
-    if (g.text === null || g.realPath === null) return null;
-    const enc: BufferEncoding = g.encoding ?? 'utf8';
-    const current = parseGrubConf(g.text, { latin1: enc === 'latin1' });
-    if (current.findings.some((x) => x.severity === 'error')) return null;
-    const kg = pickKnownGood(current, facts).entry;
-    if (!kg || kg.index === null || current.bootIndex() === kg.index) return null;
-    const back = setDefaultEntry(current, kg.index);
-    const w = await writeRemoteFile(t, { path: g.realPath, content: Buffer.from(back.text, enc), expect: sha256(g.text, enc), mode: g.stat?.mode ?? 0o600, stamp: runStamp }, 'grub.conf (default kept on the running kernel)');
-    if (w.backupPath) report.backups.push(w.backupPath);
-    facts = await readHostFacts(t, 'facts after yum');
-    return `the packages made ${current.bootEntry?.title.trimEnd() ?? 'another entry'} the default; it stays on entry ${kg.index} "${kg.title.trimEnd()}" until the Xen entry is verified`;
-  };
-  const checkAbort = (phase: string) => {
-    if (signal?.aborted) throw interrupted(phase, `before ${phase}`);
-  };
-  const step = async <T>(id: string, text: string, fn: () => Promise<T>, detail: (v: T) => string): Promise<T> => {
-    checkAbort(id);
-    phaseNow = id;
-    ev.phase(id, text);
+    const changed = this.done.written.map((s) => s.via ?? s.path);
+    const what = [...(changed.length ? [`written: ${[...new Set(changed)].join(', ')}`] : []), ...(this.done.yumStarted ? [this.done.yumDone ? 'Xen is installed' : 'yum install xen was running (it finishes on the host by itself)'] : []), ...(this.done.oneShot ? ['the Xen entry boots once at the next reboot'] : [])];
+    return `${what.length ? what.join('; ') : 'nothing was written yet'}; ${this.done.oneShot ? `after that one boot ${way.replace('GRUB still boots', 'GRUB boots')}` : way}; ${back}`;
+  }
+
+  private async step<T>(id: string, text: string, fn: () => Promise<T>, detail: (v: T) => string): Promise<T> {
+    this.checkAbort(id);
+    this.phaseNow = id;
+    this.ev.phase(id, text);
     const s = Date.now();
     try {
       const v = await fn();
       const d = detail(v);
-      report.steps.push({ id, status: 'done', detail: d, durationMs: Date.now() - s });
-      ev.done(id, 'ok', d);
+      this.report.steps.push({ id, status: 'done', detail: d, durationMs: Date.now() - s });
+      this.ev.done(id, 'ok', d);
+      this.session?.record(id, 'done', d);
       return v;
     } catch (e0) {
-      const e = signal?.aborted && (e0 as Error).name === 'AbortError' ? interrupted(id, `during ${id}`) : e0;
-      report.steps.push({ id, status: 'failed', detail: (e as Error).message, durationMs: Date.now() - s });
-      ev.done(id, 'fail', (e as Error).message);
+      const e = this.signal?.aborted && (e0 as Error).name === 'AbortError' ? this.interrupted(id, `during ${id}`) : e0;
+      this.report.steps.push({ id, status: 'failed', detail: (e as Error).message, durationMs: Date.now() - s });
+      this.ev.done(id, 'fail', (e as Error).message);
+      this.session?.record(id, 'failed', (e as Error).message);
       throw e;
     }
-  };
-  const skip = (id: string, why: string) => {
-    report.steps.push({ id, status: 'skipped', detail: why, durationMs: 0 });
-    ev.done(id, 'skip', why);
-  };
-  // grub.conf keeps its own encoding (latin1 when it is not valid UTF-8); the rest is UTF-8
-  const encodingOf = (s: FileStep): BufferEncoding => (s.id === 'grub' ? (facts.grub.encoding ?? 'utf8') : 'utf8');
-  const writeStep = async (s: FileStep, phase: string, content?: string, expect?: string) => {
-    const body = content ?? (s.after as string);
-    const w = await writeRemoteFile(t, { path: s.path, content: Buffer.from(body, encodingOf(s)), expect: expect ?? (s.beforeSha256 ?? 'absent'), mode: s.mode, stamp: runStamp }, phase);
-    if (w.backupPath) report.backups.push(w.backupPath);
-    return w;
-  };
-
-  // ---- facts and plan
-  let facts = await step('facts', 'reading the host', () => readHostFactsReady(t, 'facts', ctx.xlReadyMs ?? 60_000, ev.progress, signal), (f) => `${f.os.text ?? '?'}, ${f.kernel.release}${f.hypervisor.dom0 ? ' (Xen dom0)' : ''}, ${f.resources.memTotalMiB ?? '?'} MiB, ${f.resources.cpus} CPUs`);
-  // a run that stopped half-way (interrupted, connection lost, killed): say where; the plan below
-  // starts from what the host has now, so this run continues from there
-  const prev = previousRun(facts.state.journal);
-  if (prev && !prev.finished && facts.state.lock?.runId !== prev.runId) {
-    const d = `run ${prev.runId} stopped at ${prev.phase}${prev.error ? ` (${prev.error})` : ''}; continuing from what the host has now`;
-    report.steps.push({ id: 'resume', status: 'done', detail: d, durationMs: 0 });
-    ev.done('resume', 'ok', d);
   }
-  let plan = makePlan(facts, ctx.req, ctx.mode, ctx.target);
-  report.plan = plan;
-  if (plan.refusals.length) throw new PreflightError(ctx.target, plan);
-  if (!plan.changed) {
-    let rep: VerifyReport | null = null;
-    if (facts.hypervisor.dom0) {
-      rep = await step('verify', 'checking the running Dom0', () => verifyWithRetry(t, { kernel: plan.desired.kernel, hypervisorArgs: plan.desired.hypervisorArgs, requested: requestedNames(plan) }, ctx.xlReadyMs ?? 60_000, ev.progress, signal), (r) => (r.ok ? 'all checks pass' : 'some checks fail'));
-      report.verify = rep;
-      checkAbort('verify');
-    }
-    return finish(rep && !rep.ok ? 'verify-failed' : 'unchanged', rep && !rep.ok ? 'nothing to change, but the running Dom0 does not match: see the checks' : 'nothing to change: the host already runs what was asked');
-  }
-  checkAbort('confirm');
-  const confirmed = await new Promise<boolean>((resolve, reject) => {
-    const onAbort = () => reject(interrupted('confirm', 'while asking for confirmation'));
-    signal?.addEventListener('abort', onAbort, { once: true });
-    ctx.confirm(plan).then(resolve, reject).finally(() => signal?.removeEventListener('abort', onAbort));
-  });
-  if (!confirmed) return finish('cancelled', 'cancelled: nothing was changed');
 
-  await step('lock', 'taking the host lock', () => acquireLock(t, { runId: ctx.runId, controller: ctx.controller, pid: process.pid, startedAt: now().toISOString(), command: ctx.command }, { breakLock: ctx.breakLock ?? false }), (g) => `lock ${ctx.runId}${g.tookOver ? `; took over the lock of ${g.tookOver}` : ''}`);
-  locked = true;
-  let failure: Error | null = null;
-  try {
-    await journal(t, { run: ctx.runId, phase: 'start', command: ctx.command });
-    // the files must still be what the plan was made from (confirmed diffs), before anything is written
-    await step('plan-check', 'checking the files against the plan', () => checkPlanFresh(t, plan, encodingOf), () => 'the files are as planned');
-    // ---- repo and key
-    for (const s of plan.steps) {
-      if (s.kind !== 'file' || (s.id !== 'repo' && s.id !== 'gpg-key')) continue;
-      if (s.action === 'skip') skip(s.id, s.reason);
-      else await step(s.id, `writing ${s.path}`, () => writeStep(s, s.id), () => `${s.action === 'create' ? 'created' : 'updated'} ${s.path}`);
+  private skip(id: string, why: string): void {
+    this.report.steps.push({ id, status: 'skipped', detail: why, durationMs: 0 });
+    this.ev.done(id, 'skip', why);
+    this.session?.record(id, 'skipped', why);
+  }
+
+  async run(): Promise<HostReport> {
+    const ctx = this.ctx;
+    this.facts = ctx.facts ?? await this.step('facts', 'reading the host', () => readHostFactsReady(this.t, 'facts', ctx.xlReadyMs ?? 60_000, this.ev.progress, this.signal), (f) => `${f.os.text ?? '?'}, ${f.kernel.release}${f.hypervisor.dom0 ? ' (Xen dom0)' : ''}, ${f.resources.memTotalMiB ?? '?'} MiB, ${f.resources.cpus} CPUs`);
+    // a run that stopped half-way (interrupted, connection lost, killed): say where; the plan below
+    // starts from what the host has now, so this run continues from there
+    const prev = previousRun(this.facts.state.runs, this.facts.state.lastRunSteps);
+    if (prev && (!prev.finished || !CLEAN_OUTCOMES.has(prev.outcome ?? '')) && this.facts.state.lock?.runId !== prev.runId) {
+      const d = `run ${prev.runId} stopped at ${prev.phase}${prev.outcome && prev.outcome !== 'failed' ? ` (${prev.outcome})` : ''}${prev.error ? ` (${prev.error.slice(0, 200)})` : ''}; continuing from what the host has now`;
+      this.report.steps.push({ id: 'resume', status: 'done', detail: d, durationMs: 0 });
+      this.ev.done('resume', 'ok', d);
     }
-    // ---- yum
-    const yum = plan.steps.find((s) => s.kind === 'command');
-    if (yum && yum.action === 'run') {
-      await journal(t, { run: ctx.runId, phase: 'yum' });
-      await step('yum', yum.command, async () => {
-        let tail = '';
-        // an interruption lets yum finish (killing it mid-transaction could break the rpm database)
-        const onAbort = () => ev.progress(`interrupted: stopping once yum finishes (${interruptName(signal)} again quits at once; yum keeps running on the host)`);
-        signal?.addEventListener('abort', onAbort, { once: true });
-        const r = await t.exec(yum.command, {
-          sudo: true,
-          timeoutMs: 45 * 60_000,
-          onStdout: (c) => {
-            const s = c.toString('utf8');
-            ev.log(s);
-            tail = (tail + s).slice(-8000);
-            const last = s.trim().split('\n').pop();
-            if (last) ev.progress(last.slice(0, 100));
-          },
-          onStderr: (c) => {
-            const s = c.toString('utf8');
-            ev.log(s);
-            tail = (tail + s).slice(-8000);
-          },
-        }).finally(() => signal?.removeEventListener('abort', onAbort));
-        const out = (tail || r.stdout.toString('utf8') + r.stderr.toString('utf8')).trim();
-        const last = out.split('\n').slice(-15).join('\n');
-        if (r.lost) throw new RemoteError(t.target, 'yum', 'the connection was lost during yum install xen; the transaction may have completed', 'run again: dom0up reads the installed packages and continues', 1, last);
-        if (r.timedOut) throw new RemoteError(t.target, 'yum', 'yum install xen took longer than 45 minutes', undefined, 1, last);
-        if (r.code !== 0) throw new RemoteError(t.target, 'yum', `yum install xen failed (exit ${r.code}); grub.conf was not changed`, 'see the output above; check the repositories (dom0up facts HOST)', 1, last);
-        return r;
-      }, () => 'installed');
-      // the packages edited grub.conf: new-kernel-pkg (UPDATEDEFAULT=yes) made the kernel it just
-      // installed the default, and it never booted here. Put the default back on the running kernel at
-      // once — also when the run is being interrupted — so a run that stops now leaves the host booting
-      // what it runs. Then read everything again and plan the rest exactly.
-      progress.installed = true;
-      phaseNow = 'facts after yum';
-      ev.phase('facts', 'reading the host again after the install');
-      facts = await readHostFacts(t, 'facts after yum');
-      ev.done('facts', 'ok', `kernels: ${facts.boot.kernels.join(', ')}`);
-      const kept = await keepRunningDefault();
-      if (kept) {
-        report.steps.push({ id: 'keep-default', status: 'done', detail: kept, durationMs: 0 });
-        ev.done('keep-default', 'ok', kept);
+    this.planContext = ctx.planContext ?? (ctx.planContextFor ? await ctx.planContextFor(this.facts) : {});
+    const live = makePlan(this.facts, ctx.req, ctx.mode, ctx.target, this.planContext);
+    if (ctx.savedPlan) ctx.savedPlan.check(live, this.facts);
+    this.plan = ctx.savedPlan ? ctx.savedPlan.plan : live;
+    this.report.plan = this.plan;
+    ctx.onPlan?.(this.plan, 'initial');
+    if (this.plan.refusals.length) throw new PreflightError(ctx.target, this.plan);
+    if (!this.plan.changed) return this.unchanged();
+    this.checkAbort('confirm');
+    const confirmed = await new Promise<boolean>((resolve, reject) => {
+      const onAbort = () => reject(this.interrupted('confirm', 'while asking for confirmation'));
+      this.signal?.addEventListener('abort', onAbort, { once: true });
+      ctx.confirm(this.plan).then(resolve, reject).finally(() => this.signal?.removeEventListener('abort', onAbort));
+    });
+    if (!confirmed) return this.finish('cancelled', 'cancelled: nothing was changed');
+
+    const owner: LockOwner = { runId: ctx.runId, controller: ctx.controller, pid: process.pid, startedAt: (ctx.now ?? (() => new Date()))().toISOString(), command: ctx.command };
+    this.session = new RunSession(this.t, ctx.runId, owner);
+    let failure: Error | null = null;
+    try {
+      return await this.walk();
+    } catch (e) {
+      failure = e as Error;
+      throw this.annotate(failure);
+    } finally {
+      if (failure && this.session.locked) await this.unlockAfterFailure(failure);
+      // the caller closes the transport it gave; one this run opened (after the reboot) is only
+      // reachable through the report, which a thrown error does not carry
+      if (failure && this.t !== ctx.transport) await this.t.close().catch(() => undefined);
+    }
+  }
+
+  /** Nothing to change: check the running Dom0 (from the facts already read when xl answered). */
+  private async unchanged(): Promise<HostReport> {
+    const v = this.plan.steps.find((s): s is VerifyStep => s.kind === 'verify' && s.action === 'run');
+    if (!v) return this.finish('unchanged', 'nothing to change: the host already runs what was asked');
+    const rep = await this.step('verify', 'checking the running Dom0', () => this.verifyNow(v), (r) => (r.ok ? 'all checks pass' : `${r.checks.filter((c) => !c.ok).length} check(s) fail`));
+    this.report.verify = rep;
+    return rep.ok ? this.finish('unchanged', 'nothing to change: the host already runs what was asked') : this.finish('verify-failed', 'nothing to change, but the running Dom0 does not match: see the checks');
+  }
+
+  /** Verification of the running host from the facts already read; xl not ready yet: read again. */
+  private async verifyNow(v: VerifyStep): Promise<VerifyReport> {
+    const vf = verifyFactsOf(this.facts);
+    const want = { kernel: v.expect.kernel, hypervisorArgs: v.expect.hypervisorArgs, requested: v.expect.requested };
+    if (vf) {
+      const rep = verifyHost(vf, want);
+      if (rep.ok || rep.notXen || !rep.xlNotReady) return rep;
+    }
+    return verifyWithRetry(this.t, want, this.ctx.xlReadyMs ?? 60_000, this.ev.progress, this.signal);
+  }
+
+  // ---------------------------------------------------------------- the walk
+
+  /** File writes and the one-shot boot waiting to go out with the next script. */
+  private batch: (FileStep | OneShotStep)[] = [];
+
+  private async walk(): Promise<HostReport> {
+    let steps: PlanStep[] = this.plan.steps;
+    for (let i = 0; i < steps.length; i++) {
+      const s = steps[i]!;
+      this.checkAbort(s.id);
+      if (s.action === 'skip') {
+        this.skip(s.id, s.reason);
+        continue;
       }
-      checkAbort('plan after yum');
-      phaseNow = 'plan after yum';
-      plan = makePlan(facts, ctx.req, ctx.mode, ctx.target);
-      report.planAfterInstall = plan;
-      if (plan.refusals.length) throw new PreflightError(ctx.target, plan);
-      if (plan.steps.some((s) => s.action === 'after-install')) {
-        throw new RemoteError(t.target, 'after yum', 'Xen still looks uninstalled after yum install xen (no xen-hypervisor package or /boot/xen.gz)', 'check the yum output in the log');
+      switch (s.kind) {
+        case 'file':
+        case 'one-shot':
+          this.batch.push(s);
+          break;
+        case 'verify': {
+          if (s.when === 'before-changes') {
+            const rep = await this.step('verify', 'checking the running Dom0 before its settings change', () => this.verifyNow(s), (r) => (r.ok ? 'all checks pass' : `${r.checks.filter((c) => !c.ok).length} check(s) fail`));
+            this.report.verify = rep;
+            if (!rep.ok) {
+              if (this.done.begun || this.batch.some((b) => b.kind === 'file' && ['repo', 'gpg-key', 'kernel-sysconfig'].includes(b.id))) await this.flush('pre-verify');
+              await this.session!.end('verify-failed', 'the running Dom0 does not match').catch(() => undefined);
+              return this.finish('verify-failed', 'the running Dom0 does not match what was asked, so its Xen settings and grub.conf were not changed: see the checks');
+            }
+          } else {
+            const rep = await this.verifyAfterReboot(s);
+            this.report.verify = rep;
+            if (!rep.ok) return this.verifyFailed(rep);
+          }
+          break;
+        }
+        case 'command': {
+          await this.flush(`before ${s.id}`);
+          if (this.ranCommands.has(s.id)) throw new RemoteError(this.t.target, s.id, `${s.command} ran and the host still needs it (${s.reason})`, 'read the run journal\'s log on the host and finish it by hand');
+          this.ranCommands.add(s.id);
+          const after = await this.command(s);
+          steps = [...steps.slice(0, i + 1), ...after];
+          break;
+        }
+        case 'reboot': {
+          if (this.ctx.beforeReboot && !(await this.ctx.beforeReboot())) {
+            this.skip('reboot', "the rollout's failure budget is spent");
+            await this.flush('prepared', { onlyFiles: (b) => !['grub', 'one-shot'].includes(b.id) });
+            await this.session!.end('skipped', 'failure budget spent');
+            return this.finish('skipped', "prepared (packages, repo and sysconfig) but not rebooted: the rollout's failure budget was spent; grub.conf's default stays on the kernel the host runs");
+          }
+          await this.reboot();
+          break;
+        }
       }
     }
-    // ---- no reboot follows (e.g. the run that stopped after the one-shot boot): the running Dom0
-    // is checked before the permanent default changes, exactly as after a reboot
-    const rebootPlanned = plan.steps.find((s) => s.kind === 'reboot');
-    if ((!rebootPlanned || rebootPlanned.action === 'skip') && facts.hypervisor.dom0) {
-      const vrep = await step('verify', 'checking the running Dom0 before changing the default', () => verifyWithRetry(t, { kernel: plan.desired.kernel, hypervisorArgs: plan.desired.hypervisorArgs, requested: requestedNames(plan) }, ctx.xlReadyMs ?? 60_000, ev.progress, signal), (r) => (r.ok ? 'all checks pass' : `${r.checks.filter((c) => !c.ok).length} check(s) fail`));
-      report.verify = vrep;
-      checkAbort('verify');
-      if (!vrep.ok) {
-        await journal(t, { run: ctx.runId, phase: 'end', outcome: 'verify-failed' });
-        return finish('verify-failed', 'the running Dom0 does not match what was asked, so grub.conf and the Xen settings were not changed: see the checks');
-      }
+    // the last writes (the commit), the end record and the lock in one script
+    const outcome = this.plan.steps.some((s) => s.kind === 'reboot' && s.action === 'skip' && this.ctx.req.noReboot && this.plan.needsReboot) ? 'reboot-pending' : 'verified';
+    await this.flush('end', { end: outcome });
+    this.report.journal = `/var/lib/dom0up/runs/${this.ctx.runId}`;
+    if (outcome === 'reboot-pending') {
+      return this.finish('reboot-pending', `changes written; reboot the host, then run: dom0up verify ${this.ctx.target}${this.ctx.req.dom0Mem ? ` --dom0-mem ${this.ctx.req.dom0Mem}` : ''}`);
     }
-    // ---- sysconfig and xl.conf
-    for (const s of plan.steps) {
-      if (s.kind !== 'file' || (s.id !== 'xen-kernel-sysconfig' && s.id !== 'xl-conf')) continue;
-      if (s.action === 'skip') skip(s.id, s.reason);
-      else await step(s.id, `writing ${s.path}`, () => writeStep(s, s.id), () => `${s.action === 'create' ? 'created' : 'updated'} ${s.path}`);
-    }
-    // ---- grub.conf
-    const grub = plan.steps.find((s): s is FileStep => s.kind === 'file' && s.id === 'grub');
-    const reboot = plan.steps.find((s) => s.kind === 'reboot');
-    const willReboot = reboot?.action === 'run' && !ctx.noReboot;
-    const staged = willReboot && plan.staging !== null;
-    progress.staged = staged;
-    if (willReboot && ctx.beforeReboot && !(await ctx.beforeReboot())) {
-      skip('reboot', 'the rollout\'s failure budget is spent');
-      return finish('skipped', "prepared (packages, repo and sysconfig) but not rebooted: the rollout's failure budget was spent; grub.conf's default stays on the kernel the host runs");
-    }
-    if (grub && grub.after !== null) {
-      const want = staged ? plan.staging!.intermediate : grub.after;
-      if (want === grub.before) skip('grub', grub.reason);
-      else {
-        await journal(t, { run: ctx.runId, phase: 'grub-write' });
-        await step('grub', staged ? `writing ${grub.path} (Xen entry ${plan.staging!.oneShotIndex}; default stays on entry ${plan.staging!.knownGoodIndex} until verified)` : `writing ${grub.path}`, async () => {
-          const w = await writeStep(grub, 'grub.conf write', want, grub.beforeSha256 ?? 'absent');
-          const back = await readRemoteFile(t, grub.path, 'grub.conf read-back');
-          if (!back || sha256Hex(back) !== sha256(want, encodingOf(grub))) throw new RemoteError(t.target, 'grub.conf read-back', `${grub.path} does not hold what was written`, 'another process is editing it; run again');
-          const check = parseGrubConf(back.toString(encodingOf(grub)), { latin1: encodingOf(grub) === 'latin1' });
-          if (addedLintErrors(grub.before, check) > 0) throw new Error('internal: the written grub.conf has lint errors');
-          return w;
-        }, (w) => `written${w.backupPath ? `; previous version kept as ${w.backupPath}` : ''}`);
-        progress.grubWritten = true;
-      }
-      if (staged) {
-        await step('one-shot', `booting entry ${plan.staging!.oneShotIndex} once (grub --batch savedefault --once)`, () => setOneShot(t, plan.staging!.oneShotIndex), (r) => `stage2 saved word 0x${r.word.toString(16)}`);
-        progress.oneShot = true;
-      }
-    }
-    // ---- reboot
-    if (!reboot || reboot.action === 'skip') {
-      skip('reboot', reboot?.reason ?? 'no reboot needed');
-      await journal(t, { run: ctx.runId, phase: 'done' });
-      return finish('verified', report.verify ? 'verified: the running Dom0 matches; files updated, no reboot needed' : 'files updated; no reboot needed');
-    }
-    if (ctx.noReboot) {
-      skip('reboot', '--no-reboot: the operator reboots');
-      await journal(t, { run: ctx.runId, phase: 'end', outcome: 'reboot-pending' });
-      return finish('reboot-pending', `changes written; reboot the host, then run: dom0up verify ${ctx.target}${ctx.req.dom0Mem ? ` --dom0-mem ${ctx.req.dom0Mem}` : ''}`);
-    }
-    const oldBootId = facts.kernel.bootId;
-    const oldRelease = facts.kernel.release;
-    await journal(t, { run: ctx.runId, phase: 'reboot', bootId: oldBootId });
-    const deadline = Date.now() + (ctx.rebootDeadlineMs ?? 15 * 60_000);
-    const advice = rebootAdvice(ctx.target, plan, grub ?? null, staged);
-    const rb = await step('reboot', 'rebooting', () => rebootAndWait({ transport: t, reconnect: ctx.reconnect, ...(ctx.probe ? { probe: ctx.probe } : {}), bootId: oldBootId, deadline, onProgress: ev.progress, advice, onCommandSent: () => (progress.rebootSent = true), ...(signal ? { signal } : {}) }), (r) => `back after ${(r.totalMs / 1000).toFixed(1)} s with boot_id ${r.newBootId}`);
-    t = rb.transport;
-    used.push(t);
-    report.reboot = { oldBootId, newBootId: rb.newBootId, totalMs: rb.totalMs, detectMs: rb.detectMs, attempts: rb.attempts };
-    // ---- verify
-    const rep = await step('verify', 'verifying the Dom0', () => verifyWithRetry(t, { kernel: plan.desired.kernel, hypervisorArgs: plan.desired.hypervisorArgs, requested: requestedNames(plan) }, Math.min(ctx.xlReadyMs ?? 120_000, Math.max(5000, deadline - Date.now())), ev.progress, signal), (r) => (r.ok ? 'all checks pass' : `${r.checks.filter((c) => !c.ok).length} check(s) fail`));
-    report.verify = rep;
-    await journal(t, { run: ctx.runId, phase: 'verified', ok: rep.ok, bootId: rb.newBootId, kernel: rep.kernel });
-    checkAbort('commit');
-    if (!rep.ok) {
-      await journal(t, { run: ctx.runId, phase: 'end', outcome: rep.notXen && rep.kernel === oldRelease ? 'xen-boot-failed' : 'verify-failed' });
-      if (rep.notXen && rep.kernel === oldRelease) {
-        return finish('xen-boot-failed', `the Xen boot failed: the host came back on ${oldRelease} without Xen (Xen or Dom0 did not start and the machine rebooted into the previous default). grub.conf keeps the Xen entry ${plan.staging ? `${plan.staging.oneShotIndex} but the default stays entry ${plan.staging.knownGoodIndex} "${plan.staging.knownGoodTitle}"` : ''}; read the console log (xl dmesg needs Xen), fix the options, run again — or dom0up rollback ${ctx.target}`);
-      }
-      return finish('verify-failed', staged ? `the host booted but does not match what was asked; the permanent default is still entry ${plan.staging!.knownGoodIndex} "${plan.staging!.knownGoodTitle}", so the next reboot returns to it` : 'the host booted but does not match what was asked');
-    }
-    // ---- commit: the Xen entry becomes the permanent default
-    if (staged && grub && grub.after !== null && plan.staging!.intermediate !== grub.after) {
-      await step('commit', 'making the Xen entry the permanent default', async () => {
-        const w = await writeStep(grub, 'grub.conf commit', grub.after as string, sha256(plan.staging!.intermediate, encodingOf(grub)));
-        const back = await readRemoteFile(t, grub.path, 'grub.conf read-back');
-        if (!back || sha256Hex(back) !== sha256(grub.after as string, encodingOf(grub))) throw new RemoteError(t.target, 'grub.conf read-back', `${grub.path} does not hold what was written`);
-        return w;
-      }, () => `default=${plan.staging!.oneShotIndex}${plan.staging!.rescueIndex !== null ? '; rescue copy removed' : ''}`);
-    }
-    await journal(t, { run: ctx.runId, phase: 'done' });
-    return finish('verified', 'verified: the host runs Xen with the requested Dom0');
-  } catch (e) {
-    failure = e as Error;
-    throw e;
-  } finally {
-    if (locked) {
-      locked = false;
-      await unlock(failure);
-    }
-    // the caller closes the transport it gave; one this run opened (after the reboot) is only
-    // reachable through the report, which a thrown error does not carry
-    if (failure && t !== ctx.transport) await t.close().catch(() => undefined);
+    return this.finish('verified', this.report.reboot ? 'verified: the host runs Xen with the requested Dom0' : this.report.verify ? 'verified: the running Dom0 matches; files updated, no reboot needed' : 'files updated; no reboot needed');
   }
 
   /**
-   * Records a failure in the journal and releases the lock — over a new connection when this one
-   * is gone (dropped, the host rebooted). When the host does not answer, the lock stays: the next
-   * run from this machine takes it over (its process is gone), from elsewhere --break-lock.
+   * Sends what waits in the batch as one script: the lock and the run's journal first (the first
+   * time), then the file writes (all checked before any is written), the one-shot boot, and then
+   * `tail` (the reboot, or the end of the run).
    */
-  async function unlock(err: Error | null): Promise<void> {
-    const entry = err ? { run: ctx.runId, phase: 'failed', at: err instanceof RemoteError ? err.phase : phaseNow, error: err.message.slice(0, 300), ...(report.backups.length ? { backups: report.backups } : {}) } : null;
-    if (entry) await journal(t, entry);
-    let res = await releaseLock(t, ctx.runId);
-    if (res === 'failed') {
-      let conn: Transport | null = null;
-      let timer: NodeJS.Timeout | undefined;
-      try {
-        const pending = ctx.reconnect();
-        conn = await Promise.race([pending, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('timeout')), 20_000)))]).catch((e: unknown) => {
-          // a connection that completes after the timeout is closed at once
-          void pending.then((late) => late.close().catch(() => undefined), () => undefined);
-          throw e;
-        });
-        used.push(conn);
-        if (entry) await journal(conn, entry);
-        res = await releaseLock(conn, ctx.runId);
-      } catch {
-        /* the host does not answer */
-      } finally {
-        clearTimeout(timer);
-        await conn?.close().catch(() => undefined);
+  private async flush(phase: string, o: { end?: string; tail?: string; onlyFiles?: (s: FileStep | OneShotStep) => boolean } = {}): Promise<ExecResult & { out: string }> {
+    const session = this.session!;
+    const take = o.onlyFiles ? this.batch.filter(o.onlyFiles) : this.batch;
+    this.batch = o.onlyFiles ? this.batch.filter((b) => !take.includes(b)) : [];
+    const writes = take.filter((b): b is FileStep => b.kind === 'file');
+    const oneShot = take.find((b): b is OneShotStep => b.kind === 'one-shot') ?? null;
+    if (!writes.length && !oneShot && !o.tail && !o.end && this.done.begun) return { code: 0, signal: null, stdout: Buffer.alloc(0), stderr: Buffer.alloc(0), lost: false, timedOut: false, durationMs: 0, out: '' };
+    const payload: Buffer[] = [];
+    const body: string[] = [];
+    const first = !this.done.begun;
+    if (first) {
+      const planJson = JSON.stringify(this.plan, null, 1);
+      const meta = buildRunMeta({ runId: this.ctx.runId, command: this.ctx.command, controller: this.ctx.controller, version: DOM0UP_VERSION, now: new Date(), plan: this.plan, facts: this.facts, planJson, ...(this.ctx.savedPlan ? { savedPlan: this.ctx.savedPlan.source } : {}) });
+      const metaBuf = Buffer.from(JSON.stringify(meta, null, 1));
+      const planBuf = Buffer.from(planJson);
+      payload.push(metaBuf, planBuf);
+      body.push(beginRunScript({ runId: this.ctx.runId, files: meta.files.map((f) => ({ path: f.path, expect: f.sha256 ?? 'absent' })), stage2Word: this.facts.boot.stage2Saved, metaBytes: metaBuf.length, planBytes: planBuf.length }));
+      body.push(journalScript(this.ctx.runId, [{ t: new Date().toISOString(), step: 'begin', status: 'begin', detail: this.ctx.command }]));
+    }
+    const fw: FileWrite[] = writes.map((s, n) => {
+      const content = bytesOf(s, s.after as string);
+      payload.push(content);
+      return { n, path: s.path, expect: s.beforeSha256 ?? 'absent', sha256: createHash('sha256').update(content).digest('hex'), length: content.length, mode: s.mode, mkdirs: s.mkdirs };
+    });
+    if (fw.length) {
+      body.push(writeFilesScript(fw));
+      body.push(journalScript(this.ctx.runId, writes.map((s) => ({ t: new Date().toISOString(), step: s.id, status: 'done', detail: `${s.action === 'create' ? 'created' : 'updated'} ${s.path}` }))));
+    }
+    if (oneShot && oneShot.index !== null) {
+      body.push(oneShotScript(oneShot.index));
+      body.push(`case "$oneshot_word" in ''|*[!0-9]*) exit 80 ;; esac; if [ $(( (oneshot_word >> 8) & 255 )) != ${oneShot.index} ] || [ $(( oneshot_word & 65536 )) = 0 ]; then exit 80; fi`);
+      body.push(journalScript(this.ctx.runId, [{ t: new Date().toISOString(), step: 'one-shot', status: 'done', detail: `entry ${oneShot.index} boots once` }]));
+    }
+    if (o.tail) body.push(o.tail);
+    if (o.end) {
+      body.push(journalScript(this.ctx.runId, [{ t: new Date().toISOString(), step: 'end', status: 'end', outcome: o.end }]));
+      body.push(`if [ "$(sed -n 's/^run=//p' /var/lib/dom0up/lock 2>/dev/null | head -n 1)" = '${this.ctx.runId}' ]; then rm -f /var/lib/dom0up/lock; fi`);
+    }
+    const label = [first ? 'the run journal' : '', ...writes.map((w) => w.via ?? w.path), oneShot ? 'the one-shot boot' : '', o.tail ? 'the reboot' : ''].filter(Boolean).join(', ') || phase;
+    const exec = () => session.run(phase, body.join('\n'), { stdin: Buffer.concat(payload), timeoutMs: 120_000, ...(first ? { acquire: { breakLock: this.ctx.breakLock ?? false }, recordsAfter: true } : {}) });
+    const run = async () => {
+      const r = await exec();
+      this.afterScript(phase, r, writes, oneShot, first, o.tail !== undefined);
+      return r;
+    };
+    if (o.tail) return run();
+    if (!writes.length && !oneShot && !first) return run();
+    const text = first && !writes.length ? 'taking the lock, recording the host as it is' : `writing ${label}`;
+    return this.step(first ? 'lock' : writes[0]?.id ?? (oneShot ? 'one-shot' : phase), text, run, () => `${first ? `lock ${this.ctx.runId}${this.tookOver ? ` (${this.tookOver})` : ''}; journal /var/lib/dom0up/runs/${this.ctx.runId}` : ''}${first && (writes.length || oneShot) ? '; ' : ''}${writes.map((w) => `${w.action === 'create' ? 'created' : 'updated'} ${w.via ?? w.path}`).join(', ')}${oneShot ? `${writes.length ? '; ' : ''}entry ${oneShot.index} boots once` : ''}`);
+  }
+
+  /** Reads a batch script's result: what was written, what failed and why. */
+  private afterScript(phase: string, r: ExecResult & { out: string }, writes: FileStep[], oneShot: OneShotStep | null, first: boolean, allowLost = false): void {
+    const session = this.session!;
+    const { kv, all } = scriptOutput(r.out);
+    if (first && kv.has('run_begun')) this.done.begun = true;
+    if (first && kv.has('tookover_age')) {
+      const held = /^run=(.*)$/m.exec(/tookover_begin\n([\s\S]*?)\ntookover_end/.exec(r.out)?.[1] ?? '')?.[1] ?? 'another run';
+      this.tookOver = `took over the lock of ${held} (${kv.get('tookover_reason') ?? `not renewed for ${kv.get('tookover_age')} s`})`;
+    }
+    for (const n of all.get('wrote') ?? []) {
+      const s = writes[Number(n)];
+      if (s) this.done.written.push(s);
+    }
+    if (oneShot && r.code === 0) this.done.oneShot = true;
+    const target = this.t.target;
+    const err = r.stderr.toString('utf8').trim();
+    if (r.lost) {
+      if (allowLost) return; // the reboot: the marker and the new boot_id tell what happened
+      const at = writes.some((w) => w.id === 'grub' || w.id === 'grub-commit') ? 'grub.conf write' : writes.length ? `${writes[0]!.id} write` : phase;
+      throw new RemoteError(target, at, `the connection was lost while ${writes.length ? `writing ${writes.map((w) => w.via ?? w.path).join(', ')} (each file is either the old or the new version)` : 'talking to the host'}`, 'run again: dom0up reads the host and continues from what it has');
+    }
+    session.checkCommon(phase, r, writes.length ? 'the writes' : phase);
+    if (r.code === HOST_EXIT.changed) {
+      const changed = (all.get('changed') ?? []).map((c) => c.split(' ')[0]);
+      throw new RemoteError(target, first ? 'plan check' : phase, `${changed.join(', ') || 'a file'} changed since it was read (by hand or by a package) — after the plan was made${first ? ' and confirmed' : ''}; nothing was written${first ? '' : ' by this step'}`, 'run again to see the new plan');
+    }
+    if (r.code === HOST_EXIT.link) {
+      throw new RemoteError(target, phase, `${(all.get('link') ?? []).join(', ')} became a symbolic link after the host was read; nothing was written`, 'check who planted the link, then run again');
+    }
+    if (r.code === 80 && oneShot) throw oneShotError(target, oneShot.index ?? -1, judgeOneShot(r.out, oneShot.index ?? -1));
+    if (r.code === 3 && oneShot && /no \/sbin\/grub/.test(err)) throw new RemoteError(target, 'one-shot boot', '/sbin/grub is missing, so the Xen entry cannot be booted once', 'install the grub package, or use --no-once (default switch with fallback)');
+    if (r.code !== 0) {
+      const failedAt = writes.find((w) => !this.done.written.includes(w));
+      if (failedAt) phase = `${failedAt.id === 'grub' || failedAt.id === 'grub-commit' ? 'grub.conf' : failedAt.id} write`;
+      const dir = failedAt ? failedAt.path.slice(0, failedAt.path.lastIndexOf('/')) || '/' : '';
+      if (/No space left on device|Disk quota exceeded/i.test(err)) {
+        throw new RemoteError(target, phase, `ENOSPC: no space left on the file system of ${dir} while writing ${failedAt?.path ?? 'a file'}; that file is untouched`, `free space in ${dir} (df -h ${dir}; package-cleanup --oldkernels for /boot) and run again`, 1, err || undefined);
+      }
+      if (r.code === HOST_EXIT.readBack) throw new RemoteError(target, `${phase} read-back`, `${failedAt?.path ?? 'a file'} does not hold what was written`, 'another process is editing it; run again', 1, err || undefined);
+      const before = r.code !== null && r.code >= 66 && r.code <= 71;
+      throw new RemoteError(target, phase, `${failedAt ? `writing ${failedAt.path}` : phase} failed (exit ${r.code ?? '?'})${failedAt && before ? '; that file is untouched' : ''}`, undefined, 1, err.slice(-1500) || undefined);
+    }
+  }
+
+  // ---------------------------------------------------------------- yum
+
+  private async command(cs: CommandStep): Promise<PlanStep[]> {
+    const command = cs.command;
+    const isYum = cs.id === 'yum-install';
+    const what = isYum ? 'yum install xen' : 'finishing the kernel install';
+    const stepId = isYum ? 'yum' : cs.id;
+    const session = this.session!;
+    if (!this.done.begun) await this.flush('begin');
+    const nonce = newNonce();
+    const marker = `\n@@${nonce} `;
+    if (isYum) this.done.yumStarted = true;
+    const facts2 = await this.step(stepId, command, async () => {
+      let seen = '';
+      let done = false;
+      const onAbort = () => this.ev.progress(`interrupted: stopping once yum finishes (${interruptName(this.signal)} again quits at once; yum keeps running on the host)`);
+      this.signal?.addEventListener('abort', onAbort, { once: true });
+      const prefix = [session.prefix(), detachedYumScript(this.ctx.runId, command, nonce)].join('\n');
+      const g = await gatherWith(this.t, { ...HOST_FACTS, ...xlFacts }, {
+        phase: 'yum',
+        timeoutMs: 45 * 60_000,
+        prefix,
+        nonce,
+        onStdout: (c: Buffer) => {
+          if (done) return;
+          let s = c.toString('utf8');
+          const at = (seen + s).indexOf(marker);
+          if (at >= 0) {
+            s = s.slice(0, Math.max(0, at - seen.length));
+            done = true;
+          }
+          seen = (seen + s).slice(-200);
+          this.ev.log(s);
+          const last = s.trim().split('\n').pop();
+          if (last) this.ev.progress(last.slice(0, 100));
+        },
+      }).finally(() => this.signal?.removeEventListener('abort', onAbort));
+      const r = g.exec;
+      const out = g.preamble;
+      const tail = out.trim().split('\n').slice(-15).join('\n');
+      if (r.lost) throw new RemoteError(this.t.target, stepId, `the connection was lost during ${what}; it goes on on the host by itself (detached), and the packages never change the default (UPDATEDEFAULT=no)`, 'run again: dom0up waits for the lock the install holds, reads the installed packages and continues', 1, tail || undefined);
+      session.checkCommon(stepId, { ...r, out: r.stdout.toString('utf8') }, what);
+      if (r.timedOut) throw new RemoteError(this.t.target, stepId, `${what} took longer than 45 minutes (it goes on on the host)`, undefined, 1, tail);
+      const rc = parseYumRc(r.stdout.toString('latin1'), nonce);
+      if (rc === null) throw new RemoteError(this.t.target, stepId, `${what} did not report its exit status (script exit ${r.code ?? '?'})`, 'see the log; run again', 1, tail || r.stderr.toString('utf8').trim().slice(-1500) || undefined);
+      if (rc !== 0) {
+        throw new RemoteError(this.t.target, stepId, `${what} failed (exit ${rc}); the default boot entry was not changed (UPDATEDEFAULT=no)`, isYum ? 'see the output above; check the repositories (dom0up facts HOST)' : 'see the output above', 1, tail);
+      }
+      if (isYum) this.done.yumDone = true;
+      if (!g.results) throw new RemoteError(this.t.target, `facts after ${stepId}`, `the host did not answer the facts after ${what}`, 'run again');
+      return hostFactsOf(g.results);
+    }, () => (isYum ? 'installed' : 'done'));
+    this.facts = facts2;
+    // the rest of the plan, made again by the same planner from what the packages did
+    this.phaseNow = 'plan after yum';
+    const p2 = makePlan(facts2, this.ctx.req, this.ctx.mode, this.ctx.target, this.planContext);
+    if (isYum) this.report.planAfterInstall = p2;
+    this.ctx.onPlan?.(p2, 'after-install');
+    if (p2.refusals.length) throw new PreflightError(this.ctx.target, p2);
+    if (p2.steps.some((s) => s.action === 'after-install')) {
+      throw new RemoteError(this.t.target, 'after yum', 'Xen still looks uninstalled after yum install xen (no xen-hypervisor package or /boot/xen.gz)', 'check the yum output in the log');
+    }
+    const deviations = isYum ? comparePrediction(this.plan, p2) : [];
+    if (isYum) this.report.deviations = deviations;
+    if (deviations.length) {
+      this.ev.progress(`the install differs from the plan: ${deviations.join('; ')}`);
+      if (this.ctx.savedPlan) throw new RemoteError(this.t.target, 'after yum', `the packages changed grub.conf differently than the reviewed plan predicted: ${deviations.join('; ')}; nothing more was changed (the default boot entry is as before the run)`, 'make and review a new plan (dom0up plan HOST --out PLAN.json)');
+      if (this.ctx.confirmDeviation && !(await this.ctx.confirmDeviation(p2, deviations))) {
+        await session.end('cancelled', 'the install differed from the plan');
+        throw new UserError(`${this.ctx.target}: stopped after yum: the install differed from the plan (${deviations.join('; ')}); Xen is installed, grub.conf's default is as before the run`, `review dom0up plan ${this.ctx.target}, then run again`);
       }
     }
-    if (res === 'failed') {
-      ev.phase('unlock', 'releasing the host lock');
-      ev.done('unlock', 'fail', `could not release ${LOCK_PATH} (the host does not answer); the next dom0up run from this machine takes it over, from elsewhere use --break-lock once this run is gone`);
-    }
+    // the plan's steps from here on: the new plan's steps after its (now skipped) yum, and any earlier file step that is not done
+    const yumAt = p2.steps.findIndex((s) => s.kind === 'command' && s.id === 'yum-install');
+    const rest = p2.steps.filter((s, i) => i > yumAt || (s.action !== 'skip' && s.kind === 'file'));
+    const doneUpTo = this.plan.steps.findIndex((s) => s === cs);
+    this.plan = { ...this.plan, steps: [...this.plan.steps.slice(0, doneUpTo + 1), ...rest], staging: p2.staging, desired: p2.desired };
+    return rest;
   }
-}
 
-/** What to do when the host does not come back from the reboot. */
-function rebootAdvice(target: string, plan: Plan, grub: FileStep | null, staged: boolean): string {
-  const st = plan.staging;
-  if (staged && st) {
-    return `use the console: the Xen entry ${st.oneShotIndex} was booted once, so a reset boots entry ${st.knownGoodIndex} "${st.knownGoodTitle}" (the permanent default) again; once the host answers, run dom0up again, or dom0up rollback ${target} to restore the files from before this run`;
+  // ---------------------------------------------------------------- reboot and verification
+
+  private async reboot(): Promise<void> {
+    const ctx = this.ctx;
+    const oldBootId = this.facts.kernel.bootId;
+    const deadline = Date.now() + (ctx.rebootDeadlineMs ?? 15 * 60_000);
+    const advice = this.rebootAdvice();
+    const leaseS = Math.ceil((deadline - Date.now()) / 1000) + 60;
+    const rb = await this.step('reboot', this.plan.staging ? `rebooting into entry ${this.plan.staging.oneShotIndex} once` : 'rebooting', () => rebootAndWait({
+      transport: this.t,
+      reconnect: ctx.reconnect,
+      ...(ctx.probe ? { probe: ctx.probe } : {}),
+      bootId: oldBootId,
+      deadline,
+      onProgress: this.ev.progress,
+      advice,
+      onCommandSent: () => undefined,
+      send: async (token) => {
+        const tail = [rebootLeaseScript(this.session!.owner, leaseS), journalScript(ctx.runId, [{ t: new Date().toISOString(), step: 'reboot', status: 'begin', detail: `boot_id ${oldBootId}` }]), rebootCommand(token)].join('\n');
+        const r = await this.flush('reboot', { tail });
+        if (!r.lost) this.done.rebootSent = true;
+        return r;
+      },
+      onSendFailed: () => new Error('internal: reboot script failure not thrown'),
+      onMarkerMissing: () => new RemoteError(this.t.target, 'reboot', 'the connection dropped before the script that writes grub.conf, sets the one-shot boot and reboots had completed; the host did not reboot', 'run again: dom0up reads what the host has and continues'),
+      ...(this.signal ? { signal: this.signal } : {}),
+    }), (r) => `back after ${(r.totalMs / 1000).toFixed(1)} s with boot_id ${r.newBootId}`);
+    this.t = rb.transport;
+    this.used.push(this.t);
+    this.session!.t = this.t;
+    this.report.reboot = { oldBootId, newBootId: rb.newBootId, totalMs: rb.totalMs, detectMs: rb.detectMs, attempts: rb.attempts };
   }
-  let old = '';
-  if (grub?.before) {
-    const e = parseGrubConf(grub.before).bootEntry;
-    if (e) old = ` "${e.title.trimEnd()}"`;
+
+  /** After the reboot: the lock taken again (it is still this run's) and verification, in one script. */
+  private async verifyAfterReboot(v: VerifyStep): Promise<VerifyReport> {
+    const want = { kernel: this.plan.desired.kernel ?? v.expect.kernel, hypervisorArgs: this.plan.desired.hypervisorArgs, requested: requestedNames(this.plan) };
+    return this.step('verify', 'verifying the Dom0', async () => {
+      const waitS = Math.round((this.ctx.xlReadyMs ?? 120_000) / 1000);
+      const prefix = this.session!.prefix({ acquire: { breakLock: false } });
+      const g = await gatherWith(this.t, VERIFY_FACTS, { phase: 'verify', timeoutMs: 60_000 + waitS * 1000, prefix: `${prefix}\n${waitForXlScript(waitS)}` });
+      this.session!.checkCommon('verify', { ...g.exec, out: g.exec.stdout.toString('utf8') }, 'verification');
+      if (!g.results) throw new RemoteError(this.t.target, 'verify', `the host did not answer the verification (exit ${g.exec.code ?? '?'})`, 'run dom0up verify HOST', 1, g.exec.stderr.toString('utf8').trim().slice(-1500) || undefined);
+      const rep = verifyHost(g.results, want);
+      if (rep.ok || rep.notXen || !rep.xlNotReady) return rep;
+      return verifyWithRetry(this.t, want, this.ctx.xlReadyMs ?? 120_000, this.ev.progress, this.signal);
+    }, (r) => (r.ok ? 'all checks pass' : `${r.checks.filter((c) => !c.ok).length} check(s) fail`));
   }
-  return `use the console: GRUB now boots the Xen entry by default (fallback= only helps when GRUB cannot load it): choose the previous entry${old} in the GRUB menu, then dom0up rollback ${target} restores the files from before this run`;
+
+  private async verifyFailed(rep: VerifyReport): Promise<HostReport> {
+    const oldRelease = this.plan.boot.running.kernel;
+    const st = this.plan.staging;
+    const xenBootFailed = rep.notXen && rep.kernel === oldRelease;
+    await this.session!.end(xenBootFailed ? 'xen-boot-failed' : 'verify-failed', rep.checks.filter((c) => !c.ok).map((c) => c.label).join(', '));
+    this.report.journal = `/var/lib/dom0up/runs/${this.ctx.runId}`;
+    const back = `dom0up rollback ${this.ctx.target} --run ${this.ctx.runId} restores every file as it was before this run`;
+    if (xenBootFailed) {
+      return this.finish('xen-boot-failed', `the Xen boot failed: the host came back on ${oldRelease} without Xen (Xen or Dom0 did not start and the machine rebooted into the previous default).${st ? ` grub.conf keeps the Xen entry ${st.oneShotIndex} but the default stays entry ${st.knownGoodIndex} "${st.knownGoodTitle}"` : ''}; read the console log (xl dmesg needs Xen), fix the options, run again — or ${back}`);
+    }
+    return this.finish('verify-failed', st ? `the host booted but does not match what was asked; the permanent default is still entry ${st.knownGoodIndex} "${st.knownGoodTitle}", so the next reboot returns to it; ${back}` : `the host booted but does not match what was asked; ${back}`);
+  }
+
+  /** What to do when the host does not come back from the reboot. */
+  private rebootAdvice(): string {
+    const st = this.plan.staging;
+    const target = this.ctx.target;
+    if (st) {
+      return `use the console: the Xen entry ${st.oneShotIndex} was booted once, so a reset boots entry ${st.knownGoodIndex} "${st.knownGoodTitle}" (the permanent default) again; once the host answers, run dom0up again, or dom0up rollback ${target} --run ${this.ctx.runId} to restore the files from before this run`;
+    }
+    const old = this.plan.boot.nextEntry;
+    return `use the console: GRUB now boots the Xen entry by default (fallback= only helps when GRUB cannot load it): choose the previous entry${old ? ` "${old.title}"` : ''} in the GRUB menu, then dom0up rollback ${target} --run ${this.ctx.runId} restores the files from before this run`;
+  }
+
+  // ---------------------------------------------------------------- failures
+
+  private annotate(e: Error): Error {
+    if (!(e instanceof RemoteError) || !this.done.begun || e.exitCode === 130 || e.exitCode === 143) return e;
+    if (/GRUB still boots|restores every file/.test(e.message)) return e;
+    return new RemoteError(e.host, e.phase, `${e.message.slice(e.host.length + e.phase.length + 4)} — ${this.stateNote()}`, e.hint, e.exitCode, e.detail);
+  }
+
+  /**
+   * Records the failure in the journal and releases the lock — over a new connection when this
+   * one is gone (dropped, the host rebooted). When the host does not answer, the lock's lease
+   * runs out by itself (no renewal) and the next run takes it.
+   */
+  private async unlockAfterFailure(err: Error): Promise<void> {
+    const session = this.session!;
+    const detail = `${err instanceof RemoteError ? err.phase : this.phaseNow}: ${err.message}`.slice(0, 400);
+    if (await session.end('failed', detail)) return;
+    let conn: Transport | null = null;
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const pending = this.ctx.reconnect();
+      conn = await Promise.race([pending, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('timeout')), 20_000)))]).catch((e: unknown) => {
+        void pending.then((late) => late.close().catch(() => undefined), () => undefined);
+        throw e;
+      });
+      this.used.push(conn);
+      session.t = conn;
+      if (await session.end('failed', detail)) return;
+    } catch {
+      /* the host does not answer */
+    } finally {
+      clearTimeout(timer);
+      await conn?.close().catch(() => undefined);
+    }
+    this.ev.phase('unlock', 'releasing the host lock');
+    this.ev.done('unlock', 'fail', `could not release the host lock (the host does not answer); it expires by itself once this run stops renewing it`);
+  }
 }

@@ -3,7 +3,7 @@
  * and "no exit status" does not matter), wait for the connection to drop, then reconnect with
  * the SAME host key until a new boot_id answers — all within one deadline, naming the phase.
  */
-import { abortError, sh, type Transport } from '../transport/index.js';
+import { abortError, sh, type ExecResult, type Transport } from '../transport/index.js';
 import { RemoteError } from '../errors.js';
 
 export interface RebootOptions {
@@ -27,6 +27,20 @@ export interface RebootOptions {
   signal?: AbortSignal;
   /** Called when the reboot command has been sent (from then on the host may reboot). */
   onCommandSent?: () => void;
+  /**
+   * Sends the reboot (default: rebootCommand(token) alone). A caller that has more to do on the
+   * host first (the run's last writes, its reboot lease) sends one script ending in
+   * rebootCommand(token); a non-zero exit before the reboot part fails the reboot step.
+   */
+  send?: (token: string) => Promise<ExecResult>;
+  /** Describes a failed send (the script's own failure, e.g. a write refused) — thrown as is. */
+  onSendFailed?: (r: ExecResult) => Error;
+  /**
+   * The old boot answers without the marker (the script that ends in the reboot never completed):
+   * with `send`, what to throw instead of sending the reboot alone (the script's other work —
+   * writes, the one-shot boot — may not have happened; only a new run knows what the host has).
+   */
+  onMarkerMissing?: () => Error;
 }
 
 export interface RebootResult {
@@ -91,8 +105,9 @@ export async function rebootAndWait(o: RebootOptions): Promise<RebootResult> {
   const token = `${o.bootId} ${t0}`;
   const command = rebootCommand(token);
   o.onCommandSent?.();
-  const r = await o.transport.exec(command, { sudo: true, timeoutMs: Math.max(1000, Math.min(30_000, left())) });
+  const r = o.send ? await o.send(token) : await o.transport.exec(command, { sudo: true, timeoutMs: Math.max(1000, Math.min(30_000, left())) });
   if (!r.lost && r.code !== 0 && r.code !== null) {
+    if (o.onSendFailed) throw o.onSendFailed(r);
     throw new RemoteError(target, 'reboot', `the reboot command failed (exit ${r.code}): ${r.stderr.toString('utf8').trim().slice(0, 300)}`);
   }
   // no exit status (the connection dropped first): the reboot may or may not have started; the
@@ -100,14 +115,17 @@ export async function rebootAndWait(o: RebootOptions): Promise<RebootResult> {
   o.onProgress?.(r.lost ? 'the connection dropped while sending the reboot command; waiting to see whether the host goes down' : 'reboot started; waiting for the host to go down');
   const dropMs = o.dropTimeoutMs ?? 120_000;
   const dropBy = Date.now() + dropMs;
+  // wait for the connection to drop (an event, no round trips); ask the old boot only now and then
+  let lastProbe = Date.now();
   while (!dropped && Date.now() < Math.min(dropBy, o.deadline)) {
     checkAbort();
-    // the connection usually drops within a second; a host that keeps answering has not rebooted yet
+    await sleep(100, signal);
+    if (dropped || Date.now() - lastProbe < 5000) continue;
+    lastProbe = Date.now();
     const probe = await o.transport.exec('cat /proc/sys/kernel/random/boot_id', { timeoutMs: 5000 }).catch(() => null);
     if (!probe || probe.lost) break;
     const id = probe.stdout.toString('utf8').trim();
     if (UUID.test(id) && id !== o.bootId) break; // already back (extremely fast reboot): fine
-    await sleep(250, signal);
   }
   await o.transport.close().catch(() => undefined);
   if (!dropped && Date.now() >= dropBy) {
@@ -162,6 +180,10 @@ export async function rebootAndWait(o: RebootOptions): Promise<RebootResult> {
     if (newId === o.bootId) {
       if (!oldSince) oldSince = Date.now();
       // the old boot answers without the marker: the reboot command never ran. Send it again.
+      if (marker !== token && o.onMarkerMissing) {
+        await conn.close().catch(() => undefined);
+        throw o.onMarkerMissing();
+      }
       if (marker !== token && resent < 3) {
         resent++;
         o.onProgress?.('the reboot command did not reach the host (the connection dropped before it); sending it again');

@@ -5,9 +5,12 @@
  * hosts that are not (refused, unreachable, failed, skipped), at most 100.
  */
 import { UserError } from '../errors.js';
+import { planContextFor } from '../remote/plan-context.js';
+import type { HostFacts } from '../facts/index.js';
+import type { SavedHost } from '../plan/saved-plan.js';
 import { openHost, type SshCliOptions } from '../remote/connect.js';
 import type { PlanMode, ProvisionRequest } from '../plan/plan.js';
-import { readHostFacts, verifyWithRetry } from '../apply/provision.js';
+import { readHostFacts } from '../apply/provision.js';
 import { countOf, Slots } from '../fleet/pool.js';
 import { planFleet, rolloutFleet, type HostResult } from '../fleet/rollout.js';
 import { resolveTargets, splitIdentities, type Target } from '../fleet/targets.js';
@@ -15,8 +18,8 @@ import { Board } from '../ui/board.js';
 import type { Ui } from '../ui/io.js';
 import { factsJson, renderChecks, renderFacts, renderPlan, reportJson } from '../ui/render-remote.js';
 import { renderFleetSummary } from '../ui/render-fleet.js';
-import { applyCli, askYesNo, controllerName, factsCli, newRunId, planCli, verifyCli, verifyExpectation, withAsk } from './remote.js';
-import { EXIT } from '../cli.js';
+import { applyCli, askYesNo, controllerName, factsCli, newRunId, planCli, verifyCli, verifyRunning, withAsk } from './remote.js';
+import { EXIT } from '../exit-codes.js';
 import { interruptExitCode, interruptName, processInterruptSignal } from '../apply/interrupt.js';
 import { userFacing } from '../errors.js';
 import { visible } from '../ui/escape.js';
@@ -79,15 +82,16 @@ export async function fleetCli(ui: Ui, o: FleetCliOptions): Promise<number> {
     throw new UserError(`--serial/--max-fail: ${(e as Error).message}`, 'give a number of hosts or a percentage, e.g. --serial 5 or --serial 20%');
   }
   const open = (t: Target) => openHost(t.destination, t.ssh);
+  const planContextOf = (f: HostFacts, t: Target) => planContextFor(f, t.req, ui.streams.env, o.command === 'tune' ? 'tune' : 'apply');
   switch (o.command) {
     case 'facts':
       return fleetFacts(ui, targets, o, open);
     case 'verify':
       return fleetVerify(ui, targets, o, open);
     case 'plan': {
-      const { results, conns } = await planFleet(targets, { forks: o.forks, mode: 'apply', open });
+      const { results, conns } = await planFleet(targets, { forks: o.forks, mode: 'apply', open, planContextFor: planContextOf });
       await Promise.all([...conns.values()].map((c) => c.transport.close().catch(() => undefined)));
-      if (o.json) ui.json({ hosts: results.map((r) => ({ host: r.display, name: r.target.name, outcome: r.outcome, message: r.message, plan: r.plan })) });
+      if (o.json) ui.json({ hosts: results.map((r) => ({ host: r.display, name: r.target.name, outcome: r.outcome, message: r.message, plan: r.plan, roundTrips: conns.get(r.target)?.transport.roundTrips ?? null })) });
       else {
         for (const r of results) ui.print(r.plan ? renderPlan(r.plan, ui.out) : `${ui.out.bold(visible(r.display))}: ${ui.out.red(r.outcome)} — ${visible(r.message)}\n`);
         ui.print(renderFleetSummary(results, ui.out));
@@ -96,53 +100,106 @@ export async function fleetCli(ui: Ui, o: FleetCliOptions): Promise<number> {
       if (bad) return Math.min(100, bad);
       return o.detailedExitcode && results.some((r) => r.outcome === 'pending') ? EXIT.changes : EXIT.ok;
     }
-    default: {
-      const board = new Board(ui, targets.map((t) => t.name), { json: o.json });
-      const names = new Map<string, string>();
-      let results: HostResult[];
-      try {
-        results = await rolloutFleet(targets, {
-          mode: o.command as PlanMode,
-          forks: o.forks,
-          serial,
-          maxFail,
-          noReboot: o.noReboot,
-          breakLock: o.breakLock,
-          ...(o.rebootTimeoutS !== undefined ? { rebootTimeoutS: o.rebootTimeoutS } : {}),
-          runId: () => newRunId(),
-          controller: controllerName(),
-          open,
-          events: (t, display, runId) => {
-            names.set(display, t.name);
-            return board.events(t.name, runId);
-          },
-          confirm: async (plans) => {
-            board.stop();
-            const pending = plans.filter((p) => p.outcome === 'pending');
-            if (!o.json) {
-              for (const p of plans) if (p.plan && p.plan.changed) ui.note(renderPlan(p.plan, ui.err, { diffs: plans.length <= 3 }));
-              ui.note(`${pending.length} host(s) to change, ${plans.filter((p) => p.outcome === 'unchanged').length} unchanged, ${plans.filter((p) => !p.ok).length} refused or unreachable; reboots in batches of ${serial}, stop after ${maxFail + 1} failure(s)`);
-            }
-            if (o.yes) return true;
-            if (!ui.interactive) throw new UserError(`${pending.length} host(s) would change and there is no terminal to ask`, 'review `dom0up plan`, then run again with --yes');
-            return askYesNo(ui, `Apply to ${pending.length} host(s)? [y/N] `);
-          },
-        });
-      } finally {
-        board.stop();
-      }
-      for (const r of results) board.finish(r.target.name, r.ok, r.message);
-      if (o.json) {
-        ui.json({
-          hosts: results.map((r) => ({ host: r.display, name: r.target.name, outcome: r.outcome, ok: r.ok, message: r.message, durationMs: r.durationMs, log: r.logPath, ...(r.report ? { report: reportJson(r.report) } : { plan: r.plan }) })),
-          summary: summarize(results),
-        });
-      } else ui.print(renderFleetSummary(results, ui.out));
-      const sig = processInterruptSignal();
-      if (sig?.aborted) return interruptExitCode(interruptName(sig));
-      return notOk(results);
-    }
+    default:
+      return rolloutCli(ui, targets, { ...o, mode: o.command as PlanMode, serial, maxFail, open, planContextFor: planContextOf });
   }
+}
+
+export interface RolloutCliOptions {
+  mode: PlanMode;
+  forks: number;
+  serial: number;
+  maxFail: number;
+  breakLock: boolean;
+  rebootTimeoutS?: number;
+  json: boolean;
+  yes: boolean;
+  open: (t: Target) => ReturnType<typeof openHost>;
+  planContextFor?: (f: HostFacts, t: Target) => Promise<import('../plan/make-plan.js').PlanContext>;
+  /** apply PLAN.json: the reviewed plan of each target, and the file's name. */
+  saved?: Map<Target, SavedHost>;
+  savedSource?: string;
+}
+
+/** apply / tune over targets: plans, one confirmation, installs in parallel, reboots in batches, a summary. */
+export async function rolloutCli(ui: Ui, targets: Target[], o: RolloutCliOptions): Promise<number> {
+  const board = new Board(ui, targets.map((t) => t.name), { json: o.json });
+  const names = new Map<string, string>();
+  let results: HostResult[];
+  try {
+    results = await rolloutFleet(targets, {
+      mode: o.mode,
+      forks: o.forks,
+      serial: o.serial,
+      maxFail: o.maxFail,
+      breakLock: o.breakLock,
+      ...(o.rebootTimeoutS !== undefined ? { rebootTimeoutS: o.rebootTimeoutS } : {}),
+      runId: () => newRunId(),
+      controller: controllerName(),
+      open: o.open,
+      ...(o.planContextFor ? { planContextFor: o.planContextFor } : {}),
+      ...(o.saved ? { saved: o.saved, savedSource: o.savedSource ?? 'a saved plan' } : {}),
+      events: (t, display, runId) => {
+        names.set(display, t.name);
+        return board.events(t.name, runId);
+      },
+      confirm: async (plans) => {
+        // the plans and the question go below the board: it stops redrawing, and resumes below them
+        board.pause();
+        const pending = plans.filter((p) => p.outcome === 'pending');
+        if (!o.json) {
+          for (const p of plans) if (p.plan && p.plan.changed) ui.note(renderPlan(p.plan, ui.err, { diffs: plans.length <= 3 }));
+          for (const p of plans) if (p.outcome === 'refused' || p.outcome === 'unreachable') ui.note(`${p.display}: ${p.outcome}: ${p.message}`);
+          ui.note(`${pending.length} host(s) to change, ${plans.filter((p) => p.outcome === 'unchanged').length} unchanged, ${plans.filter((p) => !p.ok).length} refused or unreachable; reboots in batches of ${o.serial}, stop after ${o.maxFail + 1} failure(s)`);
+        }
+        if (o.yes) {
+          board.resume();
+          return true;
+        }
+        if (!ui.interactive) throw new UserError(`${pending.length} host(s) would change and there is no terminal to ask`, 'review `dom0up plan`, then run again with --yes');
+        const yes = await askYesNo(ui, `Apply to ${pending.length} host(s)? [y/N] `);
+        if (yes) board.resume();
+        return yes;
+      },
+    });
+    for (const r of results) board.finish(r.target.name, r.ok, r.message);
+  } finally {
+    board.stop();
+  }
+  if (o.json) {
+    ui.json({
+      hosts: results.map((r) => ({ host: r.display, name: r.target.name, outcome: r.outcome, ok: r.ok, message: r.message, durationMs: r.durationMs, log: r.logPath, ...(r.report ? { report: reportJson(r.report) } : { plan: r.plan }) })),
+      summary: summarize(results),
+    });
+  } else ui.print(renderFleetSummary(results, ui.out));
+  const sig = processInterruptSignal();
+  if (sig?.aborted) return interruptExitCode(interruptName(sig));
+  return notOk(results);
+}
+
+/** dom0up apply PLAN.json: every host of the reviewed plan, exactly as reviewed. */
+export async function applySavedCli(ui: Ui, o: { file: string; ssh: SshCliOptions; identityOrInventory: string[]; forks: number; serial: string; maxFail: string; json: boolean; yes: boolean; breakLock: boolean; rebootTimeoutS?: number }): Promise<number> {
+  const { readPlanFile } = await import('./review.js');
+  const file = await readPlanFile(o.file);
+  const split = splitIdentities(o.identityOrInventory);
+  if (split.inventories.length) throw new UserError('apply PLAN.json takes its hosts from the plan; -i is for key files here', 'give the key with -i KEYFILE, or leave the inventory out');
+  const ssh: SshCliOptions = withAsk(ui, { ...o.ssh, identity: [...(o.ssh.identity ?? []), ...split.identities] });
+  if (!file.hosts.length) throw new UserError(`${o.file}: the plan has no hosts`, 'make it again with dom0up plan HOSTS --out PLAN.json');
+  const saved = new Map<Target, SavedHost>();
+  const targets = file.hosts.map((h) => {
+    const t: Target = { name: h.name, destination: h.destination, ssh, req: h.request };
+    saved.set(t, h);
+    return t;
+  });
+  let serial: number;
+  let maxFail: number;
+  try {
+    serial = countOf(o.serial, targets.length, 1);
+    maxFail = countOf(o.maxFail, targets.length, 0);
+  } catch (e) {
+    throw new UserError(`--serial/--max-fail: ${(e as Error).message}`, 'give a number of hosts or a percentage, e.g. --serial 5 or --serial 20%');
+  }
+  return rolloutCli(ui, targets, { mode: file.mode, forks: o.forks, serial, maxFail, breakLock: o.breakLock, ...(o.rebootTimeoutS !== undefined ? { rebootTimeoutS: o.rebootTimeoutS } : {}), json: o.json, yes: o.yes, open: (t) => openHost(t.destination, t.ssh), saved, savedSource: o.file });
 }
 
 function summarize(results: HostResult[]) {
@@ -189,8 +246,8 @@ async function fleetFacts(ui: Ui, targets: Target[], o: FleetCliOptions, open: (
 
 async function fleetVerify(ui: Ui, targets: Target[], o: FleetCliOptions, open: (t: Target) => ReturnType<typeof openHost>): Promise<number> {
   const rows = (await eachHost(targets, o.forks, open, async (transport, t) => {
-    const f = await readHostFacts(transport, 'verify');
-    return verifyWithRetry(transport, verifyExpectation(f, t.req), 30_000);
+    const f = await readHostFacts(transport, 'verify', { waitForXlS: 30 });
+    return (await verifyRunning(transport, f, t.req)).rep;
   })).map((r) => ({ ...r, rep: r.value }));
   if (o.json) ui.json({ hosts: rows.map((r) => ({ host: r.display, name: r.t.name, ...(r.rep ? { ok: r.rep.ok, checks: r.rep.checks, notXen: r.rep.notXen } : { ok: false, error: r.error }) })) });
   else {

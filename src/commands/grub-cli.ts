@@ -2,7 +2,7 @@
 import type { Ui } from '../ui/io.js';
 import { colorDiff, renderFindings, renderGrubView } from '../ui/render-grub.js';
 import { grubApply, grubPlan, grubShow, type GrubApplyOptions, type GrubPlanResult, type GrubRewriteOptions } from './grub.js';
-import { EXIT } from '../cli.js';
+import { EXIT } from '../exit-codes.js';
 import { visible } from '../ui/escape.js';
 
 const stdinOf = (ui: Ui) => (ui.streams.stdin ? { stdin: ui.streams.stdin } : {});

@@ -9,8 +9,13 @@ import { inPhase, UserError } from '../errors.js';
 import { backupStamp } from '../io/text-file.js';
 import { openHost, type SshCliOptions } from '../remote/connect.js';
 import { makePlan } from '../plan/make-plan.js';
+import { planContextFor } from '../remote/plan-context.js';
 import type { Plan, PlanMode, ProvisionRequest } from '../plan/plan.js';
-import { provisionHost, readHostFacts, verifyWithRetry, type HostReport } from '../apply/provision.js';
+import { provisionHost, readHostFacts, type HostReport } from '../apply/provision.js';
+import { verifyFromFacts } from '../apply/waits.js';
+import { bootState, runningXenCmdline } from '../plan/make-plan.js';
+import { bootDrift } from '../plan/boot-drift.js';
+import type { Transport } from '../transport/index.js';
 import { makeHypervisorArgs, hasDom0Options } from '../plan/hypervisor-args.js';
 import { formatXenArgs } from '../xen/index.js';
 import { parseGrubConf } from '../grub/index.js';
@@ -18,7 +23,7 @@ import type { Ui } from '../ui/io.js';
 import { factsJson, renderChecks, renderFacts, renderPlan, renderReport, reportJson } from '../ui/render-remote.js';
 import { createProgress } from '../ui/progress.js';
 import { passphraseAsker } from '../ui/prompt.js';
-import { EXIT } from '../cli.js';
+import { EXIT } from '../exit-codes.js';
 import type { VerifyExpectation, VerifyReport } from '../verify/verify-host.js';
 
 export interface RemoteCommon {
@@ -68,11 +73,11 @@ export async function planCli(ui: Ui, o: RemoteCommon & { req: ProvisionRequest;
     });
     let plan: Plan;
     try {
-      plan = makePlan(f, o.req, o.mode, transport.target);
+      plan = makePlan(f, o.req, o.mode, transport.target, await planContextFor(f, o.req, ui.streams.env, o.mode));
     } catch (e) {
       throw inPhase(e, transport.target, 'plan');
     }
-    if (o.json) ui.json({ target: transport.target, plan });
+    if (o.json) ui.json({ target: transport.target, plan, roundTrips: transport.roundTrips });
     else ui.print(renderPlan(plan, ui.out));
     if (plan.refusals.length) return EXIT.error;
     return o.detailedExitcode && plan.changed ? EXIT.changes : EXIT.ok;
@@ -128,11 +133,11 @@ export async function applyOne(ui: Ui, o: ApplyCliOptions, progress: { spinner: 
       transport,
       reconnect,
       ...(probe ? { probe } : {}),
-      req: o.req,
+      req: o.noReboot ? { ...o.req, noReboot: true } : o.req,
       mode: o.mode,
+      planContextFor: (f) => planContextFor(f, o.req, ui.streams.env, o.mode),
       confirm: confirm ?? ((plan) => confirmPlan(ui, plan, o.yes, o.json)),
       events,
-      noReboot: o.noReboot,
       breakLock: o.breakLock,
       ...(o.rebootTimeoutS !== undefined ? { rebootDeadlineMs: o.rebootTimeoutS * 1000 } : {}),
       runId,
@@ -164,7 +169,7 @@ export interface VerifyCliOptions extends RemoteCommon {
   req: ProvisionRequest;
 }
 
-/** What to verify against: the options given, or the Xen entry GRUB boots. */
+/** What to verify against: the options given, or the Xen entry of what runs (else the one GRUB boots). */
 export function verifyExpectation(f: Awaited<ReturnType<typeof readHostFacts>>, req: ProvisionRequest): VerifyExpectation {
   if (hasDom0Options(req)) {
     const hyp = makeHypervisorArgs(req);
@@ -172,10 +177,27 @@ export function verifyExpectation(f: Awaited<ReturnType<typeof readHostFacts>>, 
   }
   if (f.grub.text === null) throw new UserError(`no grub.conf on the host to take the expected options from`, 'pass the expected options (--dom0-mem, --dom0-vcpus, --pin, --xen-arg)');
   const g = parseGrubConf(f.grub.text, { latin1: f.grub.encoding === 'latin1' });
-  const e = g.bootEntry;
-  if (!e || e.kind !== 'xen') throw new UserError('the entry GRUB boots by default is not a Xen entry, so there is nothing to verify against', 'pass the expected options (--dom0-mem, --dom0-vcpus, --pin, --xen-arg)');
+  const cmdline = runningXenCmdline(f);
+  const running = f.hypervisor.dom0 ? g.entries.filter((e) => e.kind === 'xen' && e.version === f.kernel.release) : [];
+  const e = running.find((x) => cmdline !== null && (x.kernel?.args ?? '').trim() === cmdline.trim()) ?? running[0] ?? (g.bootEntry?.kind === 'xen' ? g.bootEntry : null);
+  if (!e) throw new UserError('neither what runs nor the entry GRUB boots by default is a Xen entry, so there is nothing to verify against', 'pass the expected options (--dom0-mem, --dom0-vcpus, --pin, --xen-arg)');
   // without options: the Dom0 options of the entry must be accepted; complaints about other options are reported
-  return { kernel: req.kernel ?? e.version, hypervisorArgs: e.kernel?.args ?? '', requested: ['dom0_mem', 'dom0_max_vcpus', 'dom0_vcpus_pin'] };
+  return { kernel: req.kernel ?? e.version ?? null, hypervisorArgs: e.kernel?.args ?? '', requested: ['dom0_mem', 'dom0_max_vcpus', 'dom0_vcpus_pin'] };
+}
+
+/**
+ * Verification of a running host from one read of its facts, plus whether GRUB boots next what
+ * runs now (after a kernel update the default may have moved: the next reboot would not come back
+ * as the host is).
+ */
+export async function verifyRunning(transport: Transport, f: Awaited<ReturnType<typeof readHostFacts>>, req: ProvisionRequest): Promise<{ want: VerifyExpectation; rep: VerifyReport }> {
+  const want = verifyExpectation(f, req);
+  const rep = await verifyFromFacts(transport, f, want, 30_000);
+  const conf = f.grub.text !== null ? parseGrubConf(f.grub.text, { latin1: f.grub.encoding === 'latin1' }) : null;
+  const drift = bootDrift(bootState(f, conf));
+  rep.checks.push({ id: 'next-boot', label: 'what GRUB boots next', expected: 'what runs now', actual: drift.length ? drift.join('; ') : 'the same', ok: drift.length === 0 });
+  rep.ok = rep.ok && drift.length === 0;
+  return { want, rep };
 }
 
 export async function verifyCli(ui: Ui, o: VerifyCliOptions): Promise<number> {
@@ -184,13 +206,12 @@ export async function verifyCli(ui: Ui, o: VerifyCliOptions): Promise<number> {
     let rep: VerifyReport;
     let want: VerifyExpectation;
     try {
-      const f = await readHostFacts(transport, 'verify');
-      want = verifyExpectation(f, o.req);
-      rep = await verifyWithRetry(transport, want, 30_000);
+      const f = await readHostFacts(transport, 'verify', { waitForXlS: 30 });
+      ({ want, rep } = await verifyRunning(transport, f, o.req));
     } catch (e) {
       throw inPhase(e, transport.target, 'verify');
     }
-    if (o.json) ui.json({ target: transport.target, expected: want, ...rep });
+    if (o.json) ui.json({ target: transport.target, expected: want, ...rep, roundTrips: transport.roundTrips });
     else {
       ui.print(`${ui.out.bold(transport.target)}: ${rep.ok ? ui.out.green('verified') : ui.out.red('does not match')}${rep.notXen ? ' (not running Xen)' : ''}\n`);
       ui.print(renderChecks(rep, ui.out));

@@ -10,11 +10,12 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const CONTROL = /[\u0000-\u001f\u007f]/;
 
 /** A path as the host printed it: absolute, one line, no control characters (it ends up in commands). */
-function hostPath(v: string | undefined, what: string): string | null {
+export function hostPath(v: string | undefined, what: string): string | null {
   if (v === undefined) return null;
   if (!v.startsWith('/') || CONTROL.test(v) || v.length > 4096) throw new FactParseError(`${what} ${JSON.stringify(v.slice(0, 60))} is not an absolute path`);
   return v;
 }
+import { existingDirsCommand, MANAGED_FILE_KEYS, managedFilesCommand, parseManagedFiles, type ManagedFile } from './file-facts.js';
 
 // ---------------------------------------------------------------- OS release, kernel, arch
 export interface OsRelease {
@@ -240,6 +241,14 @@ export const resourcesFact = fact(
 );
 
 // ---------------------------------------------------------------- config files read whole
+export const KERNEL_SYSCONFIG = '/etc/sysconfig/kernel';
+export const XEN_KERNEL_SYSCONFIG = '/etc/sysconfig/xen-kernel';
+export const XL_CONF = '/etc/xen/xl.conf';
+export const VIRT_SIG_KEY = '/etc/pki/rpm-gpg/RPM-GPG-KEY-CentOS-SIG-Virtualization';
+export const REPOS_DIR = '/etc/yum.repos.d';
+/** Directories dom0up may have to create before writing into them (a minimal image lacks some). */
+export const MANAGED_DIRS = ['/etc', '/etc/pki', '/etc/pki/rpm-gpg', REPOS_DIR, '/etc/xen', '/etc/sysconfig'];
+
 export interface ConfigFile {
   path: string;
   text: string;
@@ -252,77 +261,136 @@ export interface ConfigFilesFact {
   gpgKey: string | null;
   /** /usr/bin/grub-bootxen.sh (the xen4centos helper) is installed. */
   xenHelper: boolean;
+  /** Every file above (and each .repo), exactly: real path behind links, owner, mode, sha256, bytes. */
+  managed: Record<string, ManagedFile>;
+  /** Which of MANAGED_DIRS exist. */
+  dirs: string[];
 }
-const readFileCmd = (key: string, path: string) => `if [ -f ${path} ]; then echo "${key}=$(base64 < ${path} | tr -d '\\n')"; fi`;
 export const configFilesFact = fact(
   'config_files',
   [
-    'for f in /etc/yum.repos.d/*.repo; do [ -f "$f" ] || continue; echo "repo=$f $(base64 < "$f" | tr -d \'\\n\')"; done',
-    readFileCmd('xen_kernel', '/etc/sysconfig/xen-kernel'),
-    readFileCmd('kernel', '/etc/sysconfig/kernel'),
-    readFileCmd('xl_conf', '/etc/xen/xl.conf'),
-    readFileCmd('gpg_key', '/etc/pki/rpm-gpg/RPM-GPG-KEY-CentOS-SIG-Virtualization'),
+    managedFilesCommand([KERNEL_SYSCONFIG, XEN_KERNEL_SYSCONFIG, XL_CONF, VIRT_SIG_KEY], [`${REPOS_DIR}/*.repo`]),
+    existingDirsCommand(MANAGED_DIRS),
     'if [ -x /usr/bin/grub-bootxen.sh ]; then echo helper=1; fi',
   ].join('\n'),
   (o): ConfigFilesFact => {
-    onlyKeys(o.stdout, ['repo', 'xen_kernel', 'kernel', 'xl_conf', 'gpg_key', 'helper']);
-    const { kv, lists } = keyValueLines(o.stdout, ['repo']);
-    const all = lists.get('repo') ?? [];
-    if (all.length > 1000) throw new FactParseError(`${all.length} .repo files; no real host has that many`);
-    const repos: ConfigFile[] = all.map((rest) => {
-      const sp = rest.lastIndexOf(' ');
-      const path = hostPath(rest.slice(0, sp), 'repo file') as string;
-      return { path, text: decodeText(fromBase64(rest.slice(sp + 1), path)).text };
-    });
-    const file = (k: string) => (kv.has(k) ? decodeText(fromBase64(kv.get(k) as string, k)).text : null);
-    return { repos, xenKernelSysconfig: file('xen_kernel'), kernelSysconfig: file('kernel'), xlConf: file('xl_conf'), gpgKey: file('gpg_key'), xenHelper: kv.get('helper') === '1' };
+    onlyKeys(o.stdout, [...MANAGED_FILE_KEYS, 'helper']);
+    const { files, dirs } = parseManagedFiles(o.stdout);
+    if (files.size > 1000) throw new FactParseError(`${files.size} files; no real host has that many .repo files`);
+    const text = (p: string) => {
+      const m = files.get(p);
+      return m && m.text !== null ? m.text : null;
+    };
+    const repos: ConfigFile[] = [...files.values()].filter((m) => m.path.startsWith(`${REPOS_DIR}/`) && m.text !== null).map((m) => ({ path: m.path, text: m.text as string }));
+    return {
+      repos,
+      xenKernelSysconfig: text(XEN_KERNEL_SYSCONFIG),
+      kernelSysconfig: text(KERNEL_SYSCONFIG),
+      xlConf: text(XL_CONF),
+      gpgKey: text(VIRT_SIG_KEY),
+      xenHelper: keyValues(o.stdout).get('helper') === '1',
+      managed: Object.fromEntries(files),
+      dirs,
+    };
+  },
+);
+
+// ---------------------------------------------------------------- /etc/fstab and the release name (what new-kernel-pkg uses)
+export interface FstabFact {
+  /** The device of the `/` line of /etc/fstab (new-kernel-pkg's root= for new entries). */
+  rootDevice: string | null;
+}
+export const fstabFact = fact(
+  'fstab',
+  "awk '$1 !~ /^#/ && $2 == \"/\" { print \"root=\" $1; exit }' /etc/fstab 2>/dev/null",
+  (o): FstabFact => {
+    onlyKeys(o.stdout, ['root']);
+    const root = keyValues(o.stdout).get('root');
+    if (root !== undefined && (CONTROL.test(root) || root.length > 4096)) throw new FactParseError('the root device of /etc/fstab holds control characters');
+    return { rootDevice: root ?? null };
   },
 );
 
 // ---------------------------------------------------------------- dom0up's own state on the host
 export const STATE_DIR = '/var/lib/dom0up';
 export const LOCK_PATH = `${STATE_DIR}/lock`;
+export const RUNS_DIR = `${STATE_DIR}/runs`;
 export interface LockInfo {
   runId: string;
   controller: string;
   pid: number;
   startedAt: string;
   command: string;
+  /** The owner is rebooting the host: its lease lasts until this time (host clock, epoch seconds). */
+  rebootUntil?: number;
 }
+/** How many run names the state fact lists (newest last); older ones exist but are not read. */
+export const MAX_RUNS_LISTED = 400;
 export interface StateFact {
   lock: LockInfo | null;
   /** The raw lock text when it could not be parsed. */
   lockRaw: string | null;
-  /** Seconds since the lock file was last modified. */
+  /** Seconds since the lock's lease was last renewed (its mtime). */
   lockAgeS: number | null;
-  /** The journal of the last run (JSON lines), if any. */
-  journal: string | null;
+  /** Run ids with a journal on the host (oldest first, at most MAX_RUNS_LISTED of the newest). */
+  runs: string[];
+  /** The run whose pre-run state is never pruned (the host's first dom0up run). */
+  origin: string | null;
+  /** The latest run's step records (JSON lines), bounded. */
+  lastRunSteps: string | null;
 }
 export const stateFact = fact(
   'state',
-  `if [ -f ${LOCK_PATH} ]; then echo "lock=$(base64 < ${LOCK_PATH} | tr -d '\\n')"; echo "lock_age=$(( $(date +%s) - $(stat -c %Y ${LOCK_PATH}) ))"; fi; ` +
-    readFileCmd('journal', `${STATE_DIR}/journal`),
+  [
+    `if [ -f ${LOCK_PATH} ]; then echo "lock=$(head -c 65536 ${LOCK_PATH} | base64 | tr -d '\\n')"; echo "lock_age=$(( $(date +%s) - $(stat -c %Y ${LOCK_PATH}) ))"; fi`,
+    `if [ -d ${RUNS_DIR} ]; then ls -1 ${RUNS_DIR} | LC_ALL=C sort | tail -n ${MAX_RUNS_LISTED} | sed 's/^/run=/'; fi`,
+    `if [ -L ${STATE_DIR}/origin ]; then echo "origin=$(readlink ${STATE_DIR}/origin)"; fi`,
+    `last=$(ls -1 ${RUNS_DIR} 2>/dev/null | LC_ALL=C sort | tail -n 1); if [ -n "$last" ] && [ -f "${RUNS_DIR}/$last/steps" ]; then echo "steps=$(tail -c 65536 "${RUNS_DIR}/$last/steps" | base64 | tr -d '\\n')"; fi`,
+  ].join('\n'),
   (o): StateFact => {
-    onlyKeys(o.stdout, ['lock', 'lock_age', 'journal']);
-    const kv = keyValues(o.stdout);
+    onlyKeys(o.stdout, ['lock', 'lock_age', 'run', 'origin', 'steps']);
+    const { kv, lists } = keyValueLines(o.stdout, ['run']);
+    if ((lists.get('run') ?? []).length > MAX_RUNS_LISTED) throw new FactParseError(`more than ${MAX_RUNS_LISTED} run names (the command lists at most that many)`);
     const raw = kv.has('lock') ? fromBase64(kv.get('lock') as string, 'the lock', 64 * 1024).toString('utf8') : null;
-    let lock: LockInfo | null = null;
-    if (raw) {
-      try {
-        const j = JSON.parse(raw) as Partial<LockInfo>;
-        if (typeof j.runId === 'string') lock = { runId: j.runId, controller: String(j.controller ?? '?'), pid: Number(j.pid ?? 0), startedAt: String(j.startedAt ?? '?'), command: String(j.command ?? '?') };
-      } catch {
-        /* reported as lockRaw */
-      }
-    }
+    const lock = raw ? parseLockInfo(raw) : null;
     const ageText = kv.get('lock_age');
     if (ageText !== undefined && !/^-?\d{1,12}$/.test(ageText)) throw new FactParseError(`lock_age ${JSON.stringify(ageText.slice(0, 24))} is not a number of seconds`);
     const age = Number(ageText);
+    const origin = kv.get('origin')?.replace(/^runs\//, '') ?? null;
     return {
       lock,
       lockRaw: lock ? null : raw,
       lockAgeS: Number.isFinite(age) && kv.has('lock_age') ? age : null,
-      journal: kv.has('journal') ? fromBase64(kv.get('journal') as string, 'the journal').toString('utf8') : null,
+      runs: (lists.get('run') ?? []).filter((r) => RUN_ID.test(r)),
+      origin: origin && RUN_ID.test(origin) ? origin : null,
+      lastRunSteps: kv.has('steps') ? fromBase64(kv.get('steps') as string, 'the last run\'s steps', 64 * 1024).toString('utf8') : null,
     };
   },
 );
+
+/** Run ids as dom0up makes them: the UTC stamp and 6 hex digits (e.g. 20261202T120000Z-a1b2c3). */
+export const RUN_ID = /^\d{8}T\d{6}Z-[0-9a-f]{6}$/;
+
+/** The lock file: `dom0up-lock 1`, `run=`, `rebootUntil=`, `owner=<json>` lines (an older dom0up wrote the JSON alone). */
+export function parseLockInfo(raw: string): LockInfo | null {
+  if (raw.startsWith('dom0up-lock ')) {
+    const owner = /^owner=(.*)$/m.exec(raw)?.[1];
+    const info = owner ? parseLockInfo(owner) : null;
+    const until = Number(/^rebootUntil=(\d+)$/m.exec(raw)?.[1] ?? 0);
+    return info ? { ...info, ...(until > 0 ? { rebootUntil: until } : {}) } : null;
+  }
+  try {
+    const j = JSON.parse(raw) as Partial<LockInfo>;
+    if (typeof j.runId !== 'string') return null;
+    return {
+      runId: j.runId,
+      controller: String(j.controller ?? '?'),
+      pid: Number(j.pid ?? 0),
+      startedAt: String(j.startedAt ?? '?'),
+      command: String(j.command ?? '?'),
+      ...(typeof j.rebootUntil === 'number' && Number.isFinite(j.rebootUntil) ? { rebootUntil: j.rebootUntil } : {}),
+    };
+  } catch {
+    return null;
+  }
+}

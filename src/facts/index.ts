@@ -1,4 +1,4 @@
-import { bootFact, configFilesFact, grubConfigFact, hypervisorFact, kernelFact, osReleaseFact, packagesFact, resourcesFact, stateFact } from './host-facts.js';
+import { bootFact, configFilesFact, fstabFact, grubConfigFact, hypervisorFact, kernelFact, osReleaseFact, packagesFact, resourcesFact, stateFact } from './host-facts.js';
 import { xlFacts } from './xl-facts.js';
 import type { FactResults } from './gather.js';
 
@@ -12,6 +12,7 @@ export const HOST_FACTS = {
   packages: packagesFact,
   resources: resourcesFact,
   files: configFilesFact,
+  fstab: fstabFact,
   state: stateFact,
 };
 export type HostFactsCore = FactResults<typeof HOST_FACTS>;
@@ -26,6 +27,7 @@ import type { XlFacts } from './xl-facts.js';
 export type { XlFacts, XlOutput } from './xl-facts.js';
 
 export * from './host-facts.js';
-export { gatherFacts, buildGatherScript, splitGatherOutput, type FactResults } from './gather.js';
+export * from './file-facts.js';
+export { gatherFacts, gatherWith, buildGatherScript, splitGatherOutput, type FactResults, type GatherRun } from './gather.js';
 export { fact, type Fact, type FactOutput } from './fact.js';
 export { xlFacts } from './xl-facts.js';

@@ -5,7 +5,7 @@
  * run is independent and keeps no state on the controller, so orchestrators can shard a fleet.
  */
 import type { Plan, PlanMode } from '../plan/plan.js';
-import { makePlan } from '../plan/make-plan.js';
+import { makePlan, type PlanContext } from '../plan/make-plan.js';
 import { provisionHost, readHostFacts, silentEvents, type HostReport, type ProvisionEvents } from '../apply/provision.js';
 import type { OpenHost } from '../remote/connect.js';
 import type { Transport } from '../transport/index.js';
@@ -13,6 +13,8 @@ import { UserError, userFacing } from '../errors.js';
 import { RebootGate, Slots } from './pool.js';
 import { processInterruptSignal } from '../apply/interrupt.js';
 import type { Target } from './targets.js';
+import type { HostFacts } from '../facts/index.js';
+import { checkSavedHost, compareWithSaved, planInputs, type SavedHost } from '../plan/saved-plan.js';
 
 export interface HostResult {
   target: Target;
@@ -35,12 +37,16 @@ export interface RolloutOptions {
   serial: number;
   /** Failures allowed before no further host is rebooted. */
   maxFail: number;
-  noReboot: boolean;
   breakLock: boolean;
   rebootTimeoutS?: number;
   runId: (t: Target) => string;
   controller: string;
   open: (t: Target) => Promise<OpenHost>;
+  /** Reviewed plans to apply exactly (dom0up apply PLAN.json), by target; `savedSource` names the file. */
+  saved?: Map<Target, SavedHost>;
+  savedSource?: string;
+  /** What the planner needs beyond the facts (the repository's kernel version for a predicted grub.conf). */
+  planContextFor?: (f: HostFacts, t: Target) => Promise<PlanContext>;
   events: (t: Target, display: string, runId: string) => Promise<ProvisionEvents & { logPath: string; stop(): void }>;
   /** Shown all plans; true = go on. */
   confirm: (plans: HostResult[]) => Promise<boolean>;
@@ -62,9 +68,11 @@ function failure(target: Target, display: string, err: unknown, started: number,
 }
 
 /** facts + plan for every host, in parallel; connections stay open for the apply. */
-export async function planFleet(targets: Target[], o: Pick<RolloutOptions, 'forks' | 'mode' | 'open'>): Promise<{ results: HostResult[]; conns: Map<Target, OpenHost> }> {
+export async function planFleet(targets: Target[], o: Pick<RolloutOptions, 'forks' | 'mode' | 'open' | 'planContextFor' | 'saved'>): Promise<{ results: HostResult[]; conns: Map<Target, OpenHost>; facts: Map<Target, HostFacts>; contexts: Map<Target, PlanContext> }> {
   const slots = new Slots(o.forks);
   const conns = new Map<Target, OpenHost>();
+  const planned = new Map<Target, HostFacts>();
+  const contexts = new Map<Target, PlanContext>();
   const results = await Promise.all(
     targets.map(async (t) => {
       await slots.acquire();
@@ -79,7 +87,15 @@ export async function planFleet(targets: Target[], o: Pick<RolloutOptions, 'fork
         conns.set(t, conn);
         try {
           const facts = await readHostFacts(conn.transport);
-          const plan = makePlan(facts, t.req, o.mode, conn.transport.target);
+          const saved = o.saved?.get(t);
+          const pc = saved ? saved.planContext : o.planContextFor ? await o.planContextFor(facts, t) : {};
+          const plan = saved ? saved.plan : makePlan(facts, t.req, o.mode, conn.transport.target, pc);
+          planned.set(t, facts);
+          contexts.set(t, pc);
+          if (saved) {
+            const why = checkSavedHost(saved, facts, conn.transport.hostKeySha256 ?? null, o.mode);
+            if (why.length) return { target: t, display: conn.transport.target, outcome: 'refused' as const, ok: false, plan, report: null, message: `the host changed since the plan was reviewed, nothing was changed: ${why.join('; ')}`, durationMs: Date.now() - started, logPath: null };
+          }
           const refused = plan.refusals.length > 0;
           return {
             target: t,
@@ -100,7 +116,7 @@ export async function planFleet(targets: Target[], o: Pick<RolloutOptions, 'fork
       }
     }),
   );
-  return { results, conns };
+  return { results, conns, facts: planned, contexts };
 }
 
 /** A digest of what a plan would do, to notice that a host changed between the shown plan and the apply. */
@@ -109,7 +125,7 @@ export function planDigest(p: Plan): string {
 }
 
 export async function rolloutFleet(targets: Target[], o: RolloutOptions): Promise<HostResult[]> {
-  const { results: planned, conns } = await planFleet(targets, o);
+  const { results: planned, conns, facts: factsOf, contexts } = await planFleet(targets, o);
   const toClose: Transport[] = [];
   const closeAll = async () => {
     await Promise.all([...[...conns.values()].map((c) => c.transport), ...toClose].map((t) => t.close().catch(() => undefined)));
@@ -147,12 +163,14 @@ export async function rolloutFleet(targets: Target[], o: RolloutOptions): Promis
             ...(conn.probe ? { probe: conn.probe } : {}),
             req: r.target.req,
             mode: o.mode,
+            facts: factsOf.get(r.target)!,
+            planContext: contexts.get(r.target) ?? {},
+            ...(o.saved?.get(r.target) ? { savedPlan: savedPlanCheck(o.saved.get(r.target)!, o.mode, o.savedSource ?? 'a saved plan') } : {}),
             confirm: async (plan) => {
               if (planDigest(plan) !== shown) throw new UserError(`${r.display}: the host changed since its plan was shown; nothing was changed`, 'run again to see the new plan');
               return true;
             },
             events,
-            noReboot: o.noReboot,
             breakLock: o.breakLock,
             ...(o.rebootTimeoutS !== undefined ? { rebootDeadlineMs: o.rebootTimeoutS * 1000 } : {}),
             runId,
@@ -186,4 +204,17 @@ export async function rolloutFleet(targets: Target[], o: RolloutOptions): Promis
   } finally {
     await closeAll();
   }
+}
+
+/** provisionHost's check of a reviewed plan against the facts it read. */
+function savedPlanCheck(saved: SavedHost, mode: PlanMode, source: string) {
+  return {
+    plan: saved.plan,
+    source,
+    check: (live: Plan, facts: HostFacts) => {
+      const why = compareWithSaved(saved, live, planInputs(facts));
+      if (why.length) throw new UserError(`${saved.destination}: the host changed since the plan was reviewed, nothing was changed: ${why.join('; ')}`, 'make and review a new plan (dom0up plan HOST --out PLAN.json)');
+      void mode;
+    },
+  };
 }

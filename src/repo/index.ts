@@ -44,6 +44,7 @@ export {
   parseXenKernelSysconfig,
   updateKernelSysconfig,
   parseKernelSysconfig,
+  setKernelUpdateDefault,
   setXlConfAutoballoon,
   readXlConfAutoballoon,
   XEN_KERNEL_SYSCONFIG_PATH,

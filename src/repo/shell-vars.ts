@@ -45,15 +45,16 @@ export function dominantEol(lines: readonly Line[]): string {
 
 /**
  * The value of a shell word as `sh` would assign it (no expansion): unquoted text, '…' and "…"
- * parts concatenated up to the first unquoted blank, `;` or `#` at a word start.
- * Returns null when the quoting is unbalanced.
+ * parts concatenated up to the first unquoted blank, newline, `;` or `#` at a word start;
+ * backslash-newline is a line continuation (outside quotes and inside "…"). Returns null when
+ * the quoting is unbalanced (the value goes on past the end of `rest`).
  */
 export function shellWordValue(rest: string): string | null {
   let out = '';
   let i = 0;
   while (i < rest.length) {
     const ch = rest[i] as string;
-    if (ch === ' ' || ch === '\t' || ch === ';' || ch === '&' || ch === '|' || ch === '\r') break;
+    if (ch === ' ' || ch === '\t' || ch === ';' || ch === '&' || ch === '|' || ch === '\r' || ch === '\n') break;
     if (ch === "'") {
       const end = rest.indexOf("'", i + 1);
       if (end === -1) return null;
@@ -69,7 +70,9 @@ export function shellWordValue(rest: string): string | null {
           i++;
           break;
         }
-        if (c === '\\' && i + 1 < rest.length && '"\\$`'.includes(rest[i + 1] as string)) {
+        if (c === '\\' && rest[i + 1] === '\n') {
+          i += 2;
+        } else if (c === '\\' && i + 1 < rest.length && '"\\$`'.includes(rest[i + 1] as string)) {
           out += rest[i + 1];
           i += 2;
         } else {
@@ -79,7 +82,8 @@ export function shellWordValue(rest: string): string | null {
       }
       if (!closed) return null;
     } else if (ch === '\\') {
-      if (i + 1 < rest.length) out += rest[i + 1];
+      if (i + 1 >= rest.length) return null;
+      if (rest[i + 1] !== '\n') out += rest[i + 1];
       i += 2;
     } else {
       out += ch;
@@ -90,25 +94,39 @@ export function shellWordValue(rest: string): string | null {
 }
 
 const ASSIGN = /^([ \t]*)((?:export[ \t]+)?)([A-Za-z_][A-Za-z0-9_]*)=(.*)$/;
+/** A value may span at most this many lines (an unterminated quote further than that is reported). */
+const MAX_VALUE_LINES = 200;
 
 export interface Assignment {
-  /** 0-based line index. */
+  /** 0-based index of the assignment's first line. */
   readonly index: number;
+  /** 0-based index of its last line (a quoted value may span several lines). */
+  readonly endIndex: number;
   readonly key: string;
-  /** null when the quoting is unbalanced. */
+  /** null when the quoting is unbalanced up to the end of the file. */
   readonly value: string | null;
   readonly indent: string;
   readonly exportPrefix: string;
 }
 
-/** Every active `KEY=value` line, in file order. */
+/** Every active `KEY=value` assignment, in file order; a quoted value that spans lines is one assignment. */
 export function assignments(lines: readonly Line[]): Assignment[] {
   const out: Assignment[] = [];
-  lines.forEach((l, index) => {
-    const m = ASSIGN.exec(l.text);
-    if (!m) return;
-    out.push({ index, key: m[3] as string, value: shellWordValue(m[4] as string), indent: m[1] as string, exportPrefix: m[2] as string });
-  });
+  for (let index = 0; index < lines.length; index++) {
+    const m = ASSIGN.exec((lines[index] as Line).text);
+    if (!m) continue;
+    let rest = m[4] as string;
+    let value = shellWordValue(rest);
+    let endIndex = index;
+    while (value === null && endIndex + 1 < lines.length && endIndex - index < MAX_VALUE_LINES) {
+      endIndex++;
+      rest += '\n' + (lines[endIndex] as Line).text;
+      value = shellWordValue(rest);
+    }
+    if (value === null) endIndex = lines.length - 1;
+    out.push({ index, endIndex, key: m[3] as string, value, indent: m[1] as string, exportPrefix: m[2] as string });
+    index = endIndex;
+  }
   return out;
 }
 
@@ -145,22 +163,30 @@ export interface SetVarOptions {
 }
 
 /**
- * Sets KEY to `rendered` (the text after `KEY=`, already quoted) on every active line of KEY,
- * keeping each line's indent, `export` and terminator; adds the line when there is none.
- * Every other byte stays as it was. Nothing changes when every assignment already has the value.
+ * Sets KEY to `rendered` (the text after `KEY=`, already quoted) in every active assignment of
+ * KEY — a value that spans several lines is replaced as a whole by one line — keeping each
+ * line's indent, `export` and terminator; adds the line when there is none. Every other byte
+ * stays as it was. Nothing changes when every assignment already has the value. An assignment
+ * whose quote never closes is refused: the shell could not read the file either.
  */
 export function setShellVar(text: string, key: string, rendered: string, want: string, opts: SetVarOptions = {}): string {
   const lines = splitLines(text);
   const same = opts.same ?? ((v: string) => v === want);
-  const found = assignments(lines).filter((a) => a.key === key);
+  const all = assignments(lines);
+  const broken = all.find((a) => a.value === null);
+  if (broken) {
+    throw new TemplateError('invalid-value', (lines[broken.index] as Line).text, `line ${broken.index + 1} (${shown((lines[broken.index] as Line).text, 60)}): the quote of ${broken.key} is never closed, so a shell cannot read this file`, 'fix the file by hand (close the quote), then run again');
+  }
+  const found = all.filter((a) => a.key === key);
   if (found.length > 0) {
     if (found.every((a) => a.value !== null && same(a.value))) return text;
-    const next = lines.slice();
+    const next: (Line | null)[] = lines.slice();
     for (const a of found) {
-      const old = next[a.index] as Line;
-      next[a.index] = { text: `${a.indent}${a.exportPrefix}${key}=${rendered}`, eol: old.eol };
+      const last = lines[a.endIndex] as Line;
+      next[a.index] = { text: `${a.indent}${a.exportPrefix}${key}=${rendered}`, eol: last.eol };
+      for (let i = a.index + 1; i <= a.endIndex; i++) next[i] = null;
     }
-    return joinLines(next);
+    return joinLines(next.filter((l): l is Line => l !== null));
   }
   return insertLine(lines, `${key}=${rendered}`, opts.after);
 }

@@ -18,10 +18,22 @@ const commented = (key: string) => new RegExp(`^[ \\t]*#[ \\t]*${key}[ \\t]*=`);
  * grub-bootxen.sh gives the Xen entry it writes after a kernel update, so they must equal the
  * grub entry's. A missing file is created in the shape the xen-hypervisor package ships.
  */
-export function updateXenKernelSysconfig(existing: string | null, xenArgs: string): string {
+export function updateXenKernelSysconfig(existing: string | null, xenArgs: string, opts: { bootXenAsDefault?: 'yes' | 'no' } = {}): string {
   assertShellSafe('XEN_KERNEL_ARGS', xenArgs);
-  if (existing === null) return renderTemplate('xen-kernel.njk', { xenArgs });
-  return setShellVar(existing, 'XEN_KERNEL_ARGS', `"${xenArgs}"`, xenArgs, { after: commented('XEN_KERNEL_ARGS') });
+  const boot = opts.bootXenAsDefault;
+  if (existing === null) return renderTemplate('xen-kernel.njk', { xenArgs, bootXenAsDefault: boot ?? 'yes' });
+  let text = setShellVar(existing, 'XEN_KERNEL_ARGS', `"${xenArgs}"`, xenArgs, { after: commented('XEN_KERNEL_ARGS') });
+  // grub-bootxen.sh compares the lowercased value with "no"
+  if (boot !== undefined) text = setShellVar(text, 'BOOT_XEN_AS_DEFAULT', `"${boot}"`, boot, { same: (v) => (v.toLowerCase() === 'no') === (boot === 'no'), after: commented('BOOT_XEN_AS_DEFAULT') });
+  return text;
+}
+
+/**
+ * /etc/sysconfig/kernel with `UPDATEDEFAULT=<value>`: new-kernel-pkg makes a newly installed kernel
+ * the default only when it is exactly "yes" (and DEFAULTKERNEL names the package).
+ */
+export function setKernelUpdateDefault(existing: string, value: 'yes' | 'no'): string {
+  return setShellVar(existing, 'UPDATEDEFAULT', value, value, { same: (v) => (v === 'yes') === (value === 'yes'), after: commented('UPDATEDEFAULT') });
 }
 
 export interface XenKernelSysconfig {

@@ -19,6 +19,7 @@ export class Board {
   private order: string[] = [];
   private drawn = 0;
   private timer: NodeJS.Timeout | null = null;
+  private stopped = false;
   readonly live: boolean;
   constructor(private readonly ui: Ui, hosts: string[], opts: { json: boolean }) {
     this.live = !opts.json && this.ui.streams.stderr.isTTY === true && !this.ui.streams.env.CI;
@@ -64,14 +65,16 @@ export class Board {
     const width = Math.min(32, Math.max(...this.order.map((h) => h.length)));
     const visible = this.order.slice(0, rows - 1);
     const out: string[] = [];
+    // cut the plain text to the width, then colour it (cutting coloured text could split an escape sequence)
+    const fit = (s: string) => [...s].slice(0, Math.max(1, cols - 1)).join('');
     for (const h of visible) {
       const l = this.lines.get(h)!;
       const mark = l.state === 'ok' ? p.green('✔') : l.state === 'fail' ? p.red('✖') : l.state === 'wait' ? p.dim('·') : p.cyan('›');
-      out.push(`${mark} ${h.padEnd(width)} ${l.text}`.slice(0, cols - 1));
+      out.push(`${mark}${fit(`  ${h.padEnd(width)} ${l.text}`).slice(1)}`);
     }
     if (this.order.length > visible.length) {
       const rest = this.order.slice(visible.length).map((h) => this.lines.get(h)!);
-      out.push(p.dim(`  … ${rest.length} more: ${rest.filter((l) => l.state === 'run').length} running, ${rest.filter((l) => l.state === 'ok').length} done, ${rest.filter((l) => l.state === 'fail').length} failed`));
+      out.push(p.dim(fit(`  … ${rest.length} more: ${rest.filter((l) => l.state === 'run').length} running, ${rest.filter((l) => l.state === 'ok').length} done, ${rest.filter((l) => l.state === 'fail').length} failed`)));
     }
     let s = this.drawn ? `\u001b[${this.drawn}A` : '';
     s += out.map((l) => `\u001b[2K${l}`).join('\n') + '\n';
@@ -79,9 +82,23 @@ export class Board {
     this.ui.streams.stderr.write(s);
   }
 
-  stop(): void {
+  /** Draws the board once more and stops redrawing it; what is printed next goes below it. */
+  pause(): void {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
-    if (this.live) this.draw();
+    if (this.live && !this.stopped) this.draw();
+    // the cursor is below the board now: later output must not be overwritten by a redraw
+    this.drawn = 0;
+  }
+
+  /** Redraws the board in place again (below whatever was printed while it was paused). */
+  resume(): void {
+    if (this.live && !this.stopped && !this.timer) this.timer = setInterval(() => this.draw(), 150);
+  }
+
+  /** The final drawing; the board is done. */
+  stop(): void {
+    this.pause();
+    this.stopped = true;
   }
 }

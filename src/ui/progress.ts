@@ -102,6 +102,8 @@ export async function createProgress(ui: Ui, target: string, runId: string, opts
     done(id, status, text0) {
       const text = visible(text0);
       log(`${new Date().toISOString()} ${id}: ${status}: ${text}\n`);
+      // on a terminal a step that ends without having started (no spinner) gets the same line as the others
+      if (!spinner && makeSpinner) spinner = makeSpinner(`${who}${id}`);
       if (spinner) {
         if (status === 'ok') spinner.succeed(`${who}${id}: ${text}`);
         else if (status === 'fail') spinner.fail(`${who}${id}: ${text}`);

@@ -1,5 +1,6 @@
 import type { HostFacts } from '../facts/index.js';
-import type { Plan, PlanStep } from '../plan/plan.js';
+import { createHash } from 'node:crypto';
+import type { FileStep, Plan, PlanStep } from '../plan/plan.js';
 import type { HostReport } from '../apply/provision.js';
 import type { VerifyReport } from '../verify/verify-host.js';
 import { grubView, parseGrubConf } from '../grub/index.js';
@@ -54,15 +55,51 @@ export function renderFacts(target: string, f: HostFacts, p: Palette): string {
 
 const MARK: Record<PlanStep['action'], string> = { create: '+', update: '~', skip: '=', 'after-install': '…', run: '▶' };
 
-export function renderPlan(plan: Plan, p: Palette, opts: { diffs?: boolean } = {}): string {
+/** Armored keys, binary-looking or very long content: shown as a summary unless --full-diff. */
+export function summarizeContent(s: FileStep): string | null {
+  const text = s.after ?? s.predicted?.after ?? null;
+  if (text === null) return null;
+  const armored = /-----BEGIN PGP/.test(text);
+  const long = text.split('\n').length > 400;
+  if (!armored && !long) return null;
+  const sha = s.afterSha256 ?? createHash('sha256').update(Buffer.from(text, s.encoding)).digest('hex');
+  const bytes = Buffer.byteLength(text, s.encoding);
+  const what = s.before === null ? 'new' : 'changed';
+  return `${what}: ${bytes} bytes, sha256 ${sha.slice(0, 16)}…${armored ? ' (an armored key; --full-diff shows it)' : ' (--full-diff shows the diff)'}`;
+}
+
+function stepLine(s: PlanStep): string {
+  switch (s.kind) {
+    case 'file':
+      return s.via ? `${s.via} -> ${s.path}` : s.path;
+    case 'command':
+      return s.command;
+    case 'one-shot':
+      return s.index !== null ? `boot entry ${s.index} once (grub --batch savedefault --default=${s.index} --once)` : 'boot the Xen entry once (grub --batch savedefault --once)';
+    case 'reboot':
+      return s.once ? 'reboot (the Xen entry boots once; the default changes after verification)' : 'reboot';
+    case 'verify':
+      return s.when === 'before-changes' ? 'verify the running Dom0' : 'verify what booted (uname -r, /proc/xen, xl)';
+  }
+}
+
+export function renderPlan(plan: Plan, p: Palette, opts: { diffs?: boolean; fullDiff?: boolean } = {}): string {
   const L: string[] = [];
   L.push(p.bold(`Plan for ${v(plan.target)} (${plan.mode})`));
   for (const r of plan.refusals) L.push(`  ${p.red('refused')}: ${v(r.message)}${r.hint ? p.dim(`  (${v(r.hint)})`) : ''}`);
   for (const s of plan.steps) {
-    const what = s.kind === 'file' ? v(s.path) : s.kind === 'command' ? v(s.command) : s.once ? 'reboot (the Xen entry boots once; the default changes after verification)' : 'reboot';
     const verb = s.action === 'skip' ? p.dim('skip  ') : s.action === 'after-install' ? p.cyan('later ') : s.action === 'run' ? p.yellow('run   ') : s.action === 'create' ? p.green('create') : p.yellow('update');
-    L.push(`  ${MARK[s.action]} ${verb} ${what}${p.dim(`  — ${v(s.reason)}`)}`);
-    if (opts.diffs !== false && s.kind === 'file' && s.diff) L.push(indent(colorDiff(s.diff.trimEnd(), p), '      '));
+    L.push(`  ${MARK[s.action]} ${verb} ${v(stepLine(s))}${p.dim(`  — ${v(s.reason)}`)}`);
+    if (opts.diffs === false || s.kind !== 'file') continue;
+    if (s.mkdirs.length) L.push(`      ${p.dim(`creates ${s.mkdirs.map(v).join(', ')} (0755, root) first`)}`);
+    const summary = opts.fullDiff ? null : summarizeContent(s);
+    if (summary && (s.diff || s.predicted)) L.push(`      ${v(summary)}`);
+    else if (s.diff) L.push(indent(colorDiff(s.diff.trimEnd(), p), '      '));
+    else if (s.predicted) {
+      const where = s.predicted.kernelVersionSource === 'placeholder' ? `${v(s.predicted.kernelVersion)} stands for the kernel the repository will install (its metadata was not read)` : `kernel ${v(s.predicted.kernelVersion)} from the repository's metadata`;
+      L.push(`      ${p.cyan('predicted')} ${p.dim(`(${where}; checked against the real file after yum)`)}`);
+      L.push(indent(colorDiff(s.predicted.diff.trimEnd(), p), '      '));
+    }
   }
   if (plan.staging) {
     const st = plan.staging;
@@ -93,7 +130,8 @@ export function renderReport(r: HostReport, p: Palette): string {
   L.push(`${p.bold(v(r.target))}: ${head} — ${v(r.message)}`);
   if (r.reboot) L.push(`  reboot: boot_id ${v(r.reboot.oldBootId)} → ${v(r.reboot.newBootId)} in ${(r.reboot.totalMs / 1000).toFixed(1)} s`);
   if (r.verify) L.push(renderChecks(r.verify, p).trimEnd());
-  for (const b of r.backups) L.push(`  backup: ${v(b)}`);
+  for (const d of r.deviations) L.push(`  ${p.yellow('differs from the plan')}: ${v(d)}`);
+  if (r.journal) L.push(p.dim(`  journal: ${v(r.journal)} (dom0up rollback ${v(r.target)} --run ${v(r.runId)} restores the files as they were before this run)`));
   L.push(p.dim(`  ${(r.durationMs / 1000).toFixed(1)} s, ${r.roundTrips} SSH commands, run ${v(r.runId)}`));
   return L.join('\n') + '\n';
 }

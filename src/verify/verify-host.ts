@@ -26,7 +26,7 @@ export interface VerifyExpectation {
 }
 
 export interface Check {
-  id: 'kernel' | 'xen' | 'xen-commandline' | 'dom0-memory' | 'dom0-vcpus' | 'pinning' | 'xen-options-accepted';
+  id: 'kernel' | 'xen' | 'xen-commandline' | 'dom0-memory' | 'dom0-vcpus' | 'pinning' | 'xen-options-accepted' | 'next-boot';
   label: string;
   expected: string;
   actual: string;

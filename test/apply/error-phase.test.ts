@@ -20,8 +20,8 @@ const run = (name: string, m: Mutator) => {
   const s = session(name);
   return provisionHost({
     target: host.target, transport: bounded(host.connect()), reconnect: async () => bounded(host.connect()), req: s.req, mode: s.mode,
-    confirm: async () => true, events: silentEvents, rebootDeadlineMs: 60_000, xlReadyMs: 1_000,
-    runId: `20260404T000000Z-${Math.random().toString(16).slice(2, 8)}`, controller: 'test@c', command: 'dom0up apply (test)',
+    confirm: async () => true, events: silentEvents, ...s.timing,
+    runId: `20260404T000000Z-${Math.random().toString(16).slice(2, 8).padEnd(6, '0')}`, ...s.who!,
   });
 };
 
@@ -31,8 +31,12 @@ describe('errors name the host and the phase', () => {
     await expect(readHostFacts(t, 'facts')).rejects.toThrow(/^root@hostile\.example: facts: the command's output went past 16 MiB/);
   });
 
-  it('apply: a write step whose answer floods', async () => {
-    await expect(run('apply-fresh', flood('write'))).rejects.toThrow(/^root@hostile\.example: repo: the command's output went past 16 MiB/);
+  it('apply: the first change of the run (lock, journal, repo and key) whose answer floods', async () => {
+    await expect(run('apply-fresh', flood('lock'))).rejects.toThrow(/^root@hostile\.example: [a-z][\w .()-]*: the command's output went past 16 MiB/);
+  });
+
+  it('apply: the commit whose answer floods', async () => {
+    await expect(run('apply-fresh', flood('write'))).rejects.toThrow(/^root@hostile\.example: grub-commit: the command's output went past 16 MiB/);
   });
 
   it('apply: yum whose output floods', async () => {

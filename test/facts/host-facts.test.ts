@@ -1,7 +1,11 @@
 // Each fact's parser against output captured from a CentOS 6.10 host (and the edge cases a
 // real host shows: missing files, packages not installed, no /boot partition).
 import { describe, expect, it } from 'vitest';
-import { bootFact, configFilesFact, grubConfigFact, hypervisorFact, kernelFact, osReleaseFact, packagesFact, resourcesFact, stateFact } from '../../src/facts/index.js';
+import { createHash } from 'node:crypto';
+import { chmodSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { bootFact, configFilesFact, existingDirsCommand, grubConfigFact, hypervisorFact, kernelFact, managedFilesCommand, osReleaseFact, packagesFact, parseManagedFiles, resourcesFact, stateFact } from '../../src/facts/index.js';
 import { buildGatherScript, splitGatherOutput } from '../../src/facts/gather.js';
 import { LocalTransport } from '../../src/transport/index.js';
 
@@ -48,17 +52,39 @@ describe('fact parsers', () => {
     expect(resourcesFact.parse(out('mem_kb=4046492\ncpus=4\nhvm=vmx\n'))).toEqual({ memTotalMiB: 3951, cpus: 4, hvm: 'vmx' });
     expect(resourcesFact.parse(out('mem_kb=1048576\ncpus=2\nhvm=\n')).hvm).toBeNull();
   });
-  it('config files: repos (several), sysconfig, the helper', () => {
-    const f = configFilesFact.parse(out(`repo=/etc/yum.repos.d/CentOS-Base.repo ${b64('[base]\nbaseurl=x\n')}\nrepo=/etc/yum.repos.d/my repo.repo ${b64('[m]\n')}\nxen_kernel=${b64('XEN_KERNEL_ARGS="dom0_mem=1024M"\n')}\nhelper=1\n`));
+  it('config files: each file exactly (real path behind a link, mode, sha256, bytes), the helper, the directories', () => {
+    const block = (path: string, text: string, extra = '') => `file=${path}\nreal=${path}\n${extra}stat=644 0 0 ${Buffer.byteLength(text)}\nctx=?\nsha=${createHash('sha256').update(text).digest('hex')}\ndata=${b64(text)}\nend=1\n`;
+    const f = configFilesFact.parse(out(block('/etc/yum.repos.d/CentOS-Base.repo', '[base]\nbaseurl=x\n') + block('/etc/yum.repos.d/my repo.repo', '[m]\n') + block('/etc/sysconfig/xen-kernel', 'XEN_KERNEL_ARGS="dom0_mem=1024M"\n') + 'dir=/etc\ndir=/etc/sysconfig\nhelper=1\n'));
     expect(f.repos).toEqual([{ path: '/etc/yum.repos.d/CentOS-Base.repo', text: '[base]\nbaseurl=x\n' }, { path: '/etc/yum.repos.d/my repo.repo', text: '[m]\n' }]);
-    expect(f).toMatchObject({ xenKernelSysconfig: 'XEN_KERNEL_ARGS="dom0_mem=1024M"\n', kernelSysconfig: null, xlConf: null, gpgKey: null, xenHelper: true });
+    expect(f).toMatchObject({ xenKernelSysconfig: 'XEN_KERNEL_ARGS="dom0_mem=1024M"\n', kernelSysconfig: null, xlConf: null, gpgKey: null, xenHelper: true, dirs: ['/etc', '/etc/sysconfig'] });
+    expect(f.managed['/etc/sysconfig/xen-kernel']).toMatchObject({ realPath: '/etc/sysconfig/xen-kernel', isLink: false, regular: true, mode: 0o644, encoding: 'utf8', truncated: false });
   });
-  it('state: lock and journal', () => {
-    const lock = { runId: 'r1', controller: 'op@ctl', pid: 42, startedAt: '2026-11-27T10:00:00Z', command: 'dom0up apply h' };
-    const f = stateFact.parse(out(`lock=${b64(JSON.stringify(lock))}\nlock_age=75\njournal=${b64('{"run":"r1","phase":"yum"}\n')}\n`));
-    expect(f.lock).toEqual(lock);
+  it('managed files over a real shell: a symlink leads to its real file, latin1 bytes stay exact, absent files print nothing', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'dom0up-mf-'));
+    try {
+      writeFileSync(path.join(dir, 'real.conf'), Buffer.from([0x61, 0x3d, 0xe9, 0x0a]));
+      symlinkSync('real.conf', path.join(dir, 'link.conf'));
+      chmodSync(path.join(dir, 'real.conf'), 0o640);
+      const r = await new LocalTransport({ target: 'local' }).exec(managedFilesCommand([path.join(dir, 'link.conf'), path.join(dir, 'absent.conf')]) + '\n' + existingDirsCommand([dir, path.join(dir, 'nope')]));
+      const { files, dirs } = parseManagedFiles(r.stdout.toString('utf8'));
+      expect([...files.keys()]).toEqual([path.join(dir, 'link.conf')]);
+      const m = files.get(path.join(dir, 'link.conf'))!;
+      expect(m).toMatchObject({ realPath: path.join(dir, 'real.conf'), isLink: true, regular: true, mode: 0o640, encoding: 'latin1', text: 'a=\u00e9\n' });
+      expect(m.sha256).toBe(createHash('sha256').update(Buffer.from([0x61, 0x3d, 0xe9, 0x0a])).digest('hex'));
+      expect(dirs).toEqual([dir]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+  it('state: the lock (owner, reboot lease), the runs, the origin, the last run\'s steps', () => {
+    const lock = { runId: '20261127T100000Z-aaaaaa', controller: 'op@ctl', pid: 42, startedAt: '2026-11-27T10:00:00Z', command: 'dom0up apply h' };
+    const file = `dom0up-lock 1\nrun=${lock.runId}\nrebootUntil=1900000000\nowner=${JSON.stringify(lock)}\n`;
+    const f = stateFact.parse(out(`lock=${b64(file)}\nlock_age=75\nrun=20261127T100000Z-aaaaaa\nrun=not-a-run\nrun=20261128T100000Z-bbbbbb\norigin=runs/20261127T100000Z-aaaaaa\nsteps=${b64('{"step":"yum","status":"done"}\n')}\n`));
+    expect(f.lock).toEqual({ ...lock, rebootUntil: 1900000000 });
     expect(f.lockAgeS).toBe(75);
-    expect(f.journal).toContain('"phase":"yum"');
+    expect(f.runs).toEqual(['20261127T100000Z-aaaaaa', '20261128T100000Z-bbbbbb']);
+    expect(f.origin).toBe('20261127T100000Z-aaaaaa');
+    expect(f.lastRunSteps).toContain('"step":"yum"');
     expect(stateFact.parse(out(`lock=${b64('garbage')}\nlock_age=5\n`))).toMatchObject({ lock: null, lockRaw: 'garbage' });
   });
 });

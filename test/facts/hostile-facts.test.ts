@@ -35,7 +35,7 @@ const cases: [string, Mutator, RegExp][] = [
   ['xl list without its header', withFact('xl_list', () => 'Domain-0 0 1024 4 r----- 1.0\n'), /xl_list/],
   ['an rpm line that is neither a package nor "not installed"', withFact('packages', (o) => o + 'rm -rf /\n'), /packages/],
   ['99999999999 CPUs in /proc/cpuinfo', withFact('resources', (o) => o.replace(/^cpus=.*$/m, 'cpus=99999999999')), /resources.*cpus/],
-  ['a repo file of 2 MiB', withFact('config_files', (o) => o.replace(/^repo=(\S+) \S+$/m, `repo=$1 ${B64(2 << 20)}`)), /config_files.*larger than 1 MiB/],
+  ['a repo file of 2 MiB', withFact('config_files', (o) => o.replace(/^data=.*$/m, `data=${B64(2 << 20)}`)), /config_files.*larger than 1 MiB/],
   ['a lock that is not base64', withFact('state', () => 'lock=@@@\nlock_age=5\n'), /state.*base64/],
   ['binary instead of /proc/meminfo and /proc/cpuinfo', withFact('resources', () => '\u00ff\u0001\u00e9garbage'), /resources.*unexpected line/],
   ['another command\'s output instead of /boot', withFact('boot', () => 'Usage: stat [OPTION]... FILE...\n'), /boot.*unexpected line/],

@@ -10,10 +10,8 @@ import path from 'node:path';
 import { runCli } from '../helpers/run-cli.js';
 import { firmwareBatch } from '../testbed/index.js';
 import { makePlan } from '../../src/plan/make-plan.js';
-import { readHostFacts } from '../../src/apply/provision.js';
 import { GrubEditError, parseGrubConf, toXenEntry } from '../../src/grub/index.js';
-import { ReplayHost } from '../hostile/session.js';
-import { session } from '../hostile/recordings.js';
+import { recordedFacts } from '../hostile/recordings.js';
 
 const tmp = mkdtempSync(path.join(tmpdir(), 'dom0up-values-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -67,10 +65,7 @@ describe('grub.conf values: refused at the option boundary', () => {
   });
 
   it('the remote plan refuses them too (facts of a real host, replayed)', async () => {
-    const host = new ReplayHost(session('apply-fresh'));
-    const t = host.connect();
-    await readHostFacts(t); // before yum
-    const facts = await readHostFacts(t); // the second facts command answers as after yum install xen
+    const facts = await recordedFacts('apply-fresh', 'after-yum');
     expect(facts.packages.installed['xen-hypervisor']).toBeDefined();
     const ok = makePlan(facts, { keepPlain: true, title: 'Xen' }, 'apply', 'h');
     expect(ok.refusals).toEqual([]);

@@ -15,6 +15,7 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv = {}): Promi
   const stderr = new PassThrough();
   stdout.on('data', (c: Buffer) => out.push(c));
   stderr.on('data', (c: Buffer) => err.push(c));
-  const exit = await run(argv, { stdout, stderr, env: { ...env } });
+  // tests never reach a mirror on the internet: the repository metadata is off unless a test serves one
+  const exit = await run(argv, { stdout, stderr, env: { DOM0UP_REPO_METADATA: 'off', ...env } });
   return { exit, stdout: Buffer.concat(out), stderr: Buffer.concat(err).toString('utf8') };
 }

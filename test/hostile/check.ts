@@ -1,6 +1,6 @@
 // The properties every hostile run must keep, shared by the CLI and the apply suites.
 import { expect } from 'vitest';
-import { changesHost, classify, describeSpec, unreadableByContract, type Spec } from './mutate.js';
+import { bookkeepingOnly, changesHost, classify, describeSpec, unreadableByContract, type Spec } from './mutate.js';
 import type { ReplayHost } from './session.js';
 import { TIMEOUT_GRACE_MS } from '../../src/transport/bounded.js';
 
@@ -35,6 +35,6 @@ export function checkCommands(host: ReplayHost, specs: readonly Spec[], ctx: str
   if (unreadable.size === 0) return;
   const first = host.log.findIndex((e) => e.mutated !== null && e.mutated.split('; ').some((l) => unreadable.has(l)));
   if (first < 0) return;
-  const after = host.log.slice(first + 1).filter((e) => changesHost(e.script) && !['journal', 'unlock'].includes(classify(e.script)));
+  const after = host.log.slice(first + 1).filter((e) => changesHost(e.script) && !bookkeepingOnly(e.script));
   expect(after.map((e) => `${classify(e.script)}: ${e.key.slice(0, 100)}`), `${ctx}: the host was changed after an answer dom0up could not read (${host.log[first]!.mutated})`).toEqual([]);
 }

@@ -11,17 +11,22 @@ export type Kind = 'number' | 'flood' | 'binary' | 'escapes' | 'wrong-format' | 
 export type CommandClass = 'facts' | 'lock' | 'journal' | 'plan-check' | 'write' | 'read-back' | 'yum' | 'one-shot' | 'reboot' | 'boot-id' | 'unlock' | 'any';
 
 export function classify(script: string): CommandClass {
-  if (/@@[0-9a-f]{16} /.test(script)) return 'facts';
-  if (script.includes('set -C;')) return 'lock';
-  if (script.includes('/var/lib/dom0up/journal')) return 'journal';
-  if (script.includes('rm -f /var/lib/dom0up/lock')) return 'unlock';
-  if (script.includes('h=$(sha256sum <')) return 'plan-check';
-  if (script.includes('mktemp "$d/.$b.dom0up')) return 'write';
-  if (script.includes('base64 <') && script.includes('echo ABSENT')) return 'read-back';
-  if (/\byum\b/.test(script)) return 'yum';
-  if (script.includes('savedefault')) return 'one-shot';
+  const facts = /@@[0-9a-f]{16} /.test(script);
+  if (facts) {
+    // the facts command, alone or after a prefix in the same round trip (yum, taking the lock again)
+    if (script.includes('yum_rc')) return 'yum';
+    if (script.includes('lock_acquired=')) return 'lock';
+    return 'facts';
+  }
+  if (script.includes('lock_acquired=')) return 'lock';
   if (script.includes('shutdown -r')) return 'reboot';
-  if (script.includes('/proc/sys/kernel/random/boot_id')) return 'boot-id';
+  if (script.includes('savedefault')) return 'one-shot';
+  if (script.includes('mktemp "$d/.$b.dom0up')) return 'write';
+  if (script.includes('h=$(sha256sum <') && !script.includes('mv -f')) return 'plan-check';
+  if (script.includes('lock_released=') && !script.includes('mv -f')) return 'unlock';
+  if (/\/var\/lib\/dom0up\/(runs\/[^/]+\/steps|journal)/.test(script) && !script.includes('mv -f')) return 'journal';
+  if (script.includes('base64 <') && script.includes('echo ABSENT')) return 'read-back';
+  if (script.includes('/proc/sys/kernel/random/boot_id') && !script.includes('shutdown')) return 'boot-id';
   return 'any';
 }
 
@@ -31,7 +36,17 @@ export function classify(script: string): CommandClass {
  */
 export function changesHost(script: string): boolean {
   const c = classify(script);
-  return c === 'lock' || c === 'write' || c === 'yum' || c === 'one-shot' || c === 'reboot' || (c === 'any' && /\b(rm|mv|cp|ln|mkdir|chmod|chown|tee|dd|sed -i|yum|rpm|grub|shutdown|reboot|init)\b|[^2&]>\s*[^&/]/.test(script));
+  return c === 'lock' || c === 'write' || c === 'yum' || c === 'one-shot' || c === 'reboot' || c === 'unlock' || c === 'journal' || (c === 'any' && /\b(rm|mv|cp|ln|mkdir|chmod|chown|tee|dd|sed -i|yum|rpm|grub|shutdown|reboot|init)\b|[^2&]>\s*[^&/]/.test(script));
+}
+
+/**
+ * dom0up's own bookkeeping of a run that failed: its journal entry and the release of its lock
+ * (session.end: a journal record and the lock's removal, nothing else).
+ */
+export function bookkeepingOnly(script: string): boolean {
+  const c = classify(script);
+  if (c === 'unlock' || c === 'journal') return true;
+  return c === 'any' && !/\b(mv|cp|ln|mkdir|chmod|chown|tee|dd|sed -i|yum|rpm|grub|shutdown|reboot|init|mktemp)\b/.test(script);
 }
 
 export const FACTS = ['os_release', 'kernel', 'hypervisor', 'grub_config', 'boot', 'packages', 'resources', 'config_files', 'state', 'xl_list', 'xl_info', 'xl_vcpu_list', 'xl_dmesg'] as const;
@@ -188,8 +203,9 @@ function apply(s: Spec, ctx: AnswerContext, r: ExecResult, label: string, prev: 
     return { ...prev, result: r, label };
   }
   if (ctx.sections) {
-    // every fact of the facts command at once
+    // every fact of the facts command at once, and what its prefix printed (yum's output, the lock's)
     for (const sec of ctx.sections) sec.stdout = Buffer.from(textMutation(s.kind, sec.stdout.toString('latin1'), s), 'latin1');
+    if (ctx.around) ctx.around.head = Buffer.from(textMutation(s.kind, ctx.around.head.toString('latin1'), s), 'latin1');
     return { ...prev, result: r, label };
   }
   return { ...prev, result: { ...r, stdout: Buffer.from(textMutation(s.kind, r.stdout.toString('latin1'), s), 'latin1'), stderr: s.kind === 'escapes' ? Buffer.from(textMutation(s.kind, r.stderr.toString('latin1'), s), 'latin1') : r.stderr }, label };

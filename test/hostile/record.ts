@@ -9,13 +9,17 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openHost } from '../../src/remote/connect.js';
-import { provisionHost, readHostFacts, verifyWithRetry, silentEvents } from '../../src/apply/provision.js';
-import { verifyExpectation } from '../../src/commands/remote.js';
+import { provisionHost, readHostFacts, silentEvents } from '../../src/apply/provision.js';
+import { verifyRunning } from '../../src/commands/remote.js';
 import type { Transport } from '../../src/transport/index.js';
 import { startHosts, testbedUnavailableReason, type Fleet, type HostSpec, type TestHost } from '../testbed/index.js';
 import { RecordingTransport, type RecordedCall, type Session } from './session.js';
 
 const OUT = fileURLToPath(new URL('./recordings/', import.meta.url));
+/** The timing options of the recorded runs: they reach the scripts (waits, leases), so replays use them. */
+export const TIMING = { rebootDeadlineMs: 60_000, xlReadyMs: 20_000 };
+/** Who runs them (replays use the same: the lengths of these reach the scripts). */
+export const WHO = { controller: 'hostile@controller', command: 'dom0up (hostile-host recording)' };
 const FAST: HostSpec = { downtimeMs: 200, rebootDelayMs: 100, xenPanicRebootMs: 300, xencommonsDelayMs: 0, yumLineDelayMs: 0 };
 
 function sshOpts(fleet: Fleet, h: TestHost) {
@@ -52,15 +56,13 @@ async function recordApply(fleet: Fleet, h: TestHost, name: string, description:
       mode,
       confirm: async () => true,
       events: silentEvents,
-      rebootDeadlineMs: 60_000,
-      xlReadyMs: 20_000,
+      ...TIMING,
       runId: '20260101T000000Z-abcdef',
-      controller: 'recorder@controller',
-      command: `dom0up ${mode} (recording)`,
+      ...WHO,
     });
     await report.transport.close().catch(() => undefined);
     if (!report.ok) throw new Error(`${name}: the recorded run did not succeed: ${report.outcome} ${report.message}`);
-    return { name, description, kind: 'apply', mode, req, outcome: report.outcome, calls: r.calls };
+    return { name, description, kind: 'apply', mode, req, outcome: report.outcome, timing: TIMING, who: WHO, calls: r.calls };
   } finally {
     await r.close();
   }
@@ -69,8 +71,9 @@ async function recordApply(fleet: Fleet, h: TestHost, name: string, description:
 async function recordVerify(fleet: Fleet, h: TestHost, name: string, description: string): Promise<Session> {
   const r = await recorded(fleet, h);
   try {
-    const f = await readHostFacts(r.transport, 'verify');
-    const rep = await verifyWithRetry(r.transport, verifyExpectation(f, {}), 30_000);
+    // as verifyCli does it
+    const f = await readHostFacts(r.transport, 'verify', { waitForXlS: 30 });
+    const { rep } = await verifyRunning(r.transport, f, {});
     return { name, description, kind: 'verify', mode: 'apply', req: {}, outcome: rep.ok ? 'ok' : 'not-ok', calls: r.calls };
   } finally {
     await r.close();

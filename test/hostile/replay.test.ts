@@ -2,8 +2,8 @@
 // did: every run ends as it did over SSH. When this fails, the commands dom0up sends have changed and
 // the recordings are stale: run `npx tsx test/hostile/record.ts` (as root, where the test bed runs).
 import { describe, expect, it } from 'vitest';
-import { provisionHost, readHostFacts, silentEvents, verifyWithRetry } from '../../src/apply/provision.js';
-import { verifyExpectation } from '../../src/commands/remote.js';
+import { provisionHost, readHostFacts, silentEvents } from '../../src/apply/provision.js';
+import { verifyRunning } from '../../src/commands/remote.js';
 import { ReplayHost } from './session.js';
 import { sessions } from './recordings.js';
 
@@ -20,14 +20,14 @@ describe('recorded sessions replay as recorded', () => {
       if (s.kind === 'apply') {
         const report = await provisionHost({
           target: host.target, transport: host.connect(), reconnect: async () => host.connect(), req: s.req, mode: s.mode,
-          confirm: async () => true, events: silentEvents, rebootDeadlineMs: 20_000, xlReadyMs: 5_000,
-          runId: '20260202T000000Z-123456', controller: 'replay@test', command: 'dom0up (replay)',
+          confirm: async () => true, events: silentEvents, ...s.timing,
+          runId: '20260202T000000Z-123456', ...s.who!,
         });
         expect(report.outcome, `${STALE}\n${report.message}`).toBe(s.outcome);
       } else {
         const t = host.connect();
-        const f = await readHostFacts(t, 'verify');
-        const rep = await verifyWithRetry(t, verifyExpectation(f, {}), 5_000);
+        const f = await readHostFacts(t, 'verify', { waitForXlS: 30 });
+        const { rep } = await verifyRunning(t, f, {});
         expect(rep.ok ? 'ok' : 'not-ok', STALE).toBe(s.outcome);
       }
       const unknown = host.log.filter((e) => e.recorded === null).map((e) => e.key.slice(0, 120));

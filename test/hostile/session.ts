@@ -33,8 +33,11 @@ export interface RecordedCall {
   script: string;
   sudo: boolean;
   timeoutMs: number | null;
-  /** The facts command: its sections, replayed per fact with the current nonce. */
-  gather?: { nonce: string; sections: FactSection[] };
+  /**
+   * The facts command: its sections, replayed per fact with the current nonce, and what the script
+   * printed before them (a prefix such as the lock or yum) and after them (base64).
+   */
+  gather?: { nonce: string; sections: FactSection[]; head?: string; tail?: string };
   result: RecordedResult;
   /** The connection dropped after this answer (e.g. the host went down for the reboot). */
   lostAfter?: boolean;
@@ -48,6 +51,10 @@ export interface Session {
   req: Record<string, unknown>;
   /** The outcome of the recorded run (provisionHost's report.outcome, or 'ok'). */
   outcome: string;
+  /** The run's timing options as recorded (some end up in the scripts: replay with the same). */
+  timing?: { rebootDeadlineMs: number; xlReadyMs: number };
+  /** Who ran it (their lengths end up in the scripts, e.g. the size of the run's meta.json). */
+  who?: { controller: string; command: string };
   calls: RecordedCall[];
 }
 
@@ -57,6 +64,7 @@ const GATHER_NONCE = /@@([0-9a-f]{16}) /;
 export function shapeOf(script: string, sudo: boolean | undefined): string {
   const s = script
     .replace(/@@[0-9a-f]{16}/g, '@@NONCE')
+    .replace(/\b[0-9a-f]{16}\b/g, 'NONCE')
     .replace(/\d{8}T\d{6}Z(?:-[0-9a-f]{6})?/g, 'STAMP')
     .replace(/\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z/g, 'TIME')
     .replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g, 'UUID')
@@ -66,7 +74,14 @@ export function shapeOf(script: string, sudo: boolean | undefined): string {
     .replace(/"start":"\d+"/g, '"start":"T"')
     .replace(/"controller":"[^"]*"/g, '"controller":"C"')
     .replace(/"command":"[^"]*"/g, '"command":"C"')
-    .replace(/\b\d{12,}\b/g, 'MS');
+    .replace(/\b\d{12,}\b/g, 'MS')
+    // the run journal's records describe what happened (durations, counts): their text varies
+    .replace(/'\{"t":"TIME"[^']*\}'/g, "'RECORD'")
+    // waiting on the host for xl (src/apply/host-scripts.ts waitForXlScript) prints nothing: the facts
+    // are the same with or without it, and its length depends on the time left
+    .replace(/i=0\nwhile grep -qs control_d \/proc\/xen\/capabilities[^\n]*done\n?/g, '')
+    // …and the marker that separates a prefix's output from the facts
+    .replace(/printf '\\n@@NONCE facts\\n'\n/g, '');
   return `${sudo ? 'sudo' : 'user'}|${s}`;
 }
 
@@ -79,10 +94,25 @@ export function gatherNames(script: string): { nonce: string; names: string[] } 
   return names.length ? { nonce, names } : null;
 }
 
-export function splitSections(stdout: Buffer, nonce: string): FactSection[] {
+/** The sections of the facts `names` (in that order) and what came before the first and after the last. */
+export function splitSections(stdout: Buffer, nonce: string, names: readonly string[]): { sections: FactSection[]; head: Buffer; tail: Buffer } {
   const text = stdout.toString('latin1');
-  const re = new RegExp(`\\n@@${nonce} (\\S+)\\n([\\s\\S]*?)\\n@@${nonce} rc (\\d+)\\n`, 'g');
-  return [...text.matchAll(re)].filter((m) => m[1] !== 'rc').map((m) => ({ name: m[1] as string, stdout: Buffer.from(m[2] as string, 'latin1').toString('base64'), rc: Number(m[3]) }));
+  const sections: FactSection[] = [];
+  let at = -1;
+  let end = 0;
+  for (const name of names) {
+    const open = `\n@@${nonce} ${name}\n`;
+    const i = text.indexOf(open, end);
+    if (i < 0) break;
+    if (at < 0) at = i;
+    const close = new RegExp(`\\n@@${nonce} rc (\\d+)\\n`, 'g');
+    close.lastIndex = i + open.length;
+    const m = close.exec(text);
+    if (!m) break;
+    sections.push({ name, stdout: Buffer.from(text.slice(i + open.length, m.index), 'latin1').toString('base64'), rc: Number(m[1]) });
+    end = m.index + m[0].length;
+  }
+  return { sections, head: Buffer.from(at < 0 ? text : text.slice(0, at), 'latin1'), tail: Buffer.from(at < 0 ? '' : text.slice(end), 'latin1') };
 }
 
 export function joinSections(sections: readonly { name: string; stdout: Buffer; rc: number | null }[], nonce: string): Buffer {
@@ -130,7 +160,8 @@ export class RecordingTransport implements Transport {
     const g = gatherNames(script);
     if (g) {
       // the sections are the answer (replayed with the nonce of the replaying run)
-      call.gather = { nonce: g.nonce, sections: splitSections(r.stdout, g.nonce) };
+      const split = splitSections(r.stdout, g.nonce, g.names);
+      call.gather = { nonce: g.nonce, sections: split.sections, head: split.head.toString('base64'), tail: split.tail.toString('base64') };
       call.result.stdout = '';
     }
     this.calls.push(call);
@@ -169,6 +200,8 @@ export interface AnswerContext {
   opts: ExecOptions;
   /** The facts command: its sections as the recording has them (mutable copies). */
   sections: { name: string; stdout: Buffer; rc: number | null }[] | null;
+  /** What the facts command printed before and after its sections (a prefix's output: the lock, yum). */
+  around: { head: Buffer; tail: Buffer } | null;
   nonce: string | null;
 }
 
@@ -230,6 +263,7 @@ export class ReplayHost {
     const rec = this.next(key);
     const g = gatherNames(script);
     let sections: AnswerContext['sections'] = null;
+    let around: AnswerContext['around'] = null;
     let base: ExecResult;
     if (rec) {
       base = fromRecorded(rec.result);
@@ -239,16 +273,22 @@ export class ReplayHost {
           const s = byName.get(name);
           return s ? { name, stdout: Buffer.from(s.stdout, 'base64'), rc: s.rc } : { name, stdout: Buffer.alloc(0), rc: 127 };
         });
+        const renonce = (b64: string | undefined) => Buffer.from(Buffer.from(b64 ?? '', 'base64').toString('latin1').replaceAll(rec.gather!.nonce, g.nonce), 'latin1');
+        // the marker between a prefix's output and the facts: there when this script prints it
+        const marker = `\n@@${g.nonce} facts\n`;
+        let head = renonce(rec.gather.head).toString('latin1').replaceAll(marker, '');
+        if (script.includes(`@@${g.nonce} facts\\n'`)) head += marker;
+        around = { head: Buffer.from(head, 'latin1'), tail: renonce(rec.gather.tail) };
       }
     } else {
       // a command the recorded host never saw: what a shell says about it
       base = { code: 127, signal: null, stdout: Buffer.alloc(0), stderr: Buffer.from('sh: unexpected command\n'), lost: false, timedOut: false, durationMs: 1 };
     }
-    const ctx: AnswerContext = { index: this.log.length, key, script, opts, sections, nonce: g?.nonce ?? null };
+    const ctx: AnswerContext = { index: this.log.length, key, script, opts, sections, around, nonce: g?.nonce ?? null };
     const m = this.mutator(ctx, base);
     let result = m.result;
     // the facts sections (possibly mutated) are serialised with the nonce of this run
-    if (sections && g && result === base) result = { ...base, stdout: joinSections(sections, g.nonce) };
+    if (sections && g && result === base) result = { ...base, stdout: Buffer.concat([around?.head ?? Buffer.alloc(0), joinSections(sections, g.nonce), around?.tail ?? Buffer.alloc(0)]) };
     const entry: ReplayedExec = { conn, key, script, opts, recorded: rec, result, mutated: m.label, startedAt: Date.now(), endedAt: null };
     this.log.push(entry);
     return { m: { ...m, result }, lostAfter: rec?.lostAfter === true, entry };

@@ -15,9 +15,12 @@ describeTestbed('apply on a fresh host', () => {
     expect(r.exit).toBe(2);
     const plan = JSON.parse(r.out).plan;
     expect(plan.steps.map((s: { id: string; action: string }) => `${s.id}:${s.action}`)).toEqual([
-      'repo:create', 'gpg-key:create', 'yum-install:run', 'grub:after-install', 'xen-kernel-sysconfig:after-install', 'xl-conf:after-install', 'reboot:run',
+      'repo:create', 'gpg-key:create', 'kernel-sysconfig:update', 'xen-kernel-sysconfig:create', 'yum-install:run', 'xl-conf:after-install', 'grub:after-install', 'one-shot:after-install', 'reboot:run', 'verify:run', 'grub-commit:after-install',
     ]);
     expect(plan.steps[0].after).toContain('baseurl=http://vault.centos.org/6.10/virt/x86_64/xen-410/');
+    // the grub.conf change is shown before yum: predicted, with a placeholder for the kernel version
+    const grub = plan.steps.find((s: { id: string }) => s.id === 'grub');
+    expect(grub.predicted.diff).toMatch(/^\+title CentOS \(4\.9\.VERSION-FROM-THE-XEN-REPO\.el6\.x86_64\)$/m);
     expect(await readHostFile(h, '/boot/grub/grub.conf')).toBe(before);
     expect(await readHostFile(h, '/etc/yum.repos.d/xen4centos-410.repo')).toBeNull();
   });
@@ -29,6 +32,10 @@ describeTestbed('apply on a fresh host', () => {
     const rep = JSON.parse(r.out);
     expect(rep.outcome).toBe('verified');
     expect(rep.verify.checks.every((c: { ok: boolean }) => c.ok)).toBe(true);
+    // what the packages did is what the plan predicted (the kernel version aside)
+    expect(rep.deviations).toEqual([]);
+    // a fresh apply: facts, lock+journal+files, yum+facts, files+one-shot+reboot, probe, lock+verify, commit
+    expect(rep.roundTrips).toBeLessThanOrEqual(12);
     expect(rep.reboot.newBootId).not.toBe(rep.reboot.oldBootId);
     // what the host booted, from the simulated firmware's own log
     const last = (await bootLog(h)).at(-1)!;

@@ -1,32 +1,32 @@
-// Shared helpers for the fault-matrix tests (test/integration/faults*.test.ts): run the provisioning
-// flow in-process against a simulated host with hooks on its progress events, and the invariants
-// every fault test asserts (the host is bootable, grub.conf is a whole valid file, nothing is lost).
+// Shared helpers for the fault matrix (test/integration/faults-*.test.ts): run the provisioning flow
+// in-process against a simulated host, and the invariants every row asserts. Every judgement of
+// "what the host boots" asks the test bed's own GRUB reader (nextBoot: the next boot from the file on
+// the host's disk and its stage2 word, and the boot after a reset) — never dom0up's reader — and
+// names the entry that must boot: the kernel the host ran before the run.
 import { expect } from 'vitest';
 import { openHost } from '../../src/remote/connect.js';
 import { provisionHost, type HostReport, type ProvisionContext, type ProvisionEvents } from '../../src/apply/provision.js';
-import type { Plan, ProvisionRequest } from '../../src/plan/plan.js';
-import { parseGrubConf } from '../../src/grub/index.js';
+import type { FileStep, Plan, ProvisionRequest } from '../../src/plan/plan.js';
 import { newRunId } from '../../src/commands/remote.js';
-import { bootLog, readHostFile, waitUp, type Fleet, type TestHost } from '../testbed/index.js';
+import { bootLog, nextBoot, readHostFile, waitUp, type Fleet, type TestHost } from '../testbed/index.js';
 
 export const GRUB = '/boot/grub/grub.conf';
-export const JOURNAL = '/var/lib/dom0up/journal';
 export const LOCK = '/var/lib/dom0up/lock';
 export const REQ: ProvisionRequest = { dom0Mem: '1024M', dom0Vcpus: '2', pin: true };
+export const STOCK = '2.6.32-754.el6.x86_64';
+export const SIG = '4.9.241-37.el6.x86_64';
+export const XEN_CMDLINE = 'dom0_mem=1024M,max:1024M dom0_max_vcpus=2 dom0_vcpus_pin';
 
 /** Small downtimes so a reboot costs about a second. */
 export const FAST = { downtimeMs: 300, rebootDelayMs: 100, xenPanicRebootMs: 300, xencommonsDelayMs: 200, yumLineDelayMs: 5 } as const;
 
 export interface Recorded {
-  /** Phases started, in order. */
   phases: string[];
-  /** Phases ended, with status and text. */
   ended: { id: string; status: string; text: string }[];
-  /** Progress texts. */
   notes: string[];
+  plans: { plan: Plan; when: 'initial' | 'after-install' }[];
 }
 
-/** Hooks run synchronously inside the event, i.e. before the step's first remote command is sent. */
 export interface Hooks {
   phase?: (id: string, text: string) => void;
   progress?: (text: string) => void;
@@ -35,7 +35,7 @@ export interface Hooks {
 }
 
 export function recorder(hooks: Hooks = {}): { events: ProvisionEvents; rec: Recorded } {
-  const rec: Recorded = { phases: [], ended: [], notes: [] };
+  const rec: Recorded = { phases: [], ended: [], notes: [], plans: [] };
   const events: ProvisionEvents = {
     phase(id, text) {
       rec.phases.push(id);
@@ -61,10 +61,10 @@ export function sshOpts(fleet: Fleet, h: TestHost) {
 }
 
 export type RunOpts = Partial<Omit<ProvisionContext, 'transport' | 'reconnect' | 'target'>> & { hooks?: Hooks };
+export type RunError = Error & { hint?: string; phase?: string; detail?: string; exitCode?: number };
 
-/** provisionHost against a test host, as `dom0up apply` runs it (confirm: yes). Resolves to the
- *  report, or to the error it threw (never rejects), plus the recorded events. */
-export async function provision(fleet: Fleet, h: TestHost, o: RunOpts = {}): Promise<{ report: HostReport | null; error: (Error & { hint?: string; phase?: string; detail?: string; exitCode?: number }) | null; ev: Recorded; runId: string }> {
+/** provisionHost against a test host, as `dom0up apply` runs it (confirm: yes). Never rejects. */
+export async function provision(fleet: Fleet, h: TestHost, o: RunOpts = {}): Promise<{ report: HostReport | null; error: RunError | null; ev: Recorded; runId: string }> {
   const { transport, reconnect } = await openHost(`root@${h.host}`, sshOpts(fleet, h));
   const { hooks, ...ctx } = o;
   const { events, rec: ev } = recorder(hooks);
@@ -84,6 +84,10 @@ export async function provision(fleet: Fleet, h: TestHost, o: RunOpts = {}): Pro
       controller: 'faults-test@controller',
       command: `dom0up apply root@${h.host}`,
       ...ctx,
+      onPlan: (plan, when) => {
+        ev.plans.push({ plan, when });
+        ctx.onPlan?.(plan, when);
+      },
       runId,
       events,
     });
@@ -95,23 +99,30 @@ export async function provision(fleet: Fleet, h: TestHost, o: RunOpts = {}): Pro
   return { report, error, ev, runId };
 }
 
-/** The host is up (waits for it), the firmware's last boot is good, and grub.conf is a whole file
- *  GRUB reads without errors and that boots an entry. Returns the last boot record. */
-export async function expectBootable(h: TestHost, timeoutMs = 60_000) {
-  await waitUp(h, timeoutMs);
-  const boots = await bootLog(h);
-  const last = boots.at(-1)!;
-  expect(last.result, JSON.stringify(last)).toBe('up');
-  const text = await readHostFile(h, GRUB);
-  expect(text).not.toBeNull();
-  const g = parseGrubConf(text!);
-  expect(g.findings.filter((f) => f.severity === 'error')).toEqual([]);
-  expect(g.bootEntry).not.toBeNull();
-  return last;
+/** A file step of the plan completed after yum (the exact bytes dom0up writes there). */
+export function afterInstallStep(ev: Recorded, id: FileStep['id']): FileStep {
+  const p = ev.plans.find((x) => x.when === 'after-install')?.plan ?? ev.plans[0]!.plan;
+  const s = p.steps.find((x): x is FileStep => x.kind === 'file' && x.id === id);
+  if (!s) throw new Error(`no ${id} step in the plan`);
+  return s;
 }
 
+/**
+ * The test bed's GRUB reader: the next boot (and the one after a reset) is the kernel `kernel`
+ * (with or without Xen), and it boots. `afterReset` defaults to the same.
+ */
+export async function expectNextBoot(h: TestHost, want: { kernel: string; xen: boolean; afterReset?: { kernel: string; xen: boolean } }): Promise<void> {
+  const nb = await nextBoot(h);
+  expect({ kernel: nb.kernelRelease, xen: nb.xen, boots: nb.boots, result: nb.result }, `next boot of ${h.name}: ${nb.title} ${nb.error ?? ''}`).toEqual({ kernel: want.kernel, xen: want.xen, boots: true, result: 'up' });
+  const ar = want.afterReset ?? { kernel: want.kernel, xen: want.xen };
+  expect({ kernel: nb.afterReset.kernelRelease, xen: nb.afterReset.xen, boots: nb.afterReset.boots }, `boot after a reset of ${h.name}`).toEqual({ kernel: ar.kernel, xen: ar.xen, boots: true });
+}
+
+/** The host boots what it booted before the run: the stock kernel without Xen, now and after a reset. */
+export const expectBootsStock = (h: TestHost) => expectNextBoot(h, { kernel: STOCK, xen: false });
+
 /** Files dom0up never writes must survive every fault byte for byte (no data lost). */
-export const PRECIOUS = ['/etc/fstab', '/etc/redhat-release', '/etc/ssh/sshd_config', '/etc/sysconfig/kernel', '/root/.ssh/authorized_keys'];
+export const PRECIOUS = ['/etc/fstab', '/etc/redhat-release', '/etc/ssh/sshd_config', '/root/.ssh/authorized_keys'];
 
 export async function snapshot(h: TestHost, paths: string[] = PRECIOUS): Promise<Record<string, string | null>> {
   const out: Record<string, string | null> = {};
@@ -126,19 +137,19 @@ export async function expectNothingLost(h: TestHost, before: Record<string, stri
   expect(await snapshot(h, Object.keys(before))).toEqual(before);
 }
 
-/** The Xen Dom0 as asked: the firmware booted Xen with the options, and the default entry is it. */
-export async function expectVerifiedDom0(h: TestHost) {
-  const last = await expectBootable(h);
-  expect(last.hypervisor).toBe('xen');
-  expect(last.xenCmdline).toBe('dom0_mem=1024M,max:1024M dom0_max_vcpus=2 dom0_vcpus_pin');
-  const g = parseGrubConf((await readHostFile(h, GRUB))!);
-  expect(g.bootEntry!.kind).toBe('xen');
-  expect(g.entries.some((e) => e.title.includes('dom0up: previous'))).toBe(false);
-  return g;
+/** The Xen Dom0 as asked: the firmware booted it, and GRUB boots it again (the default is Xen). */
+export async function expectVerifiedDom0(h: TestHost, kernel = SIG) {
+  await waitUp(h, 60_000);
+  const last = (await bootLog(h)).at(-1)!;
+  expect(last).toMatchObject({ result: 'up', hypervisor: 'xen', kernelRelease: kernel, xenCmdline: XEN_CMDLINE });
+  await expectNextBoot(h, { kernel, xen: true });
+  expect(await readHostFile(h, GRUB)).not.toContain('dom0up: previous');
+  expect(await readHostFile(h, LOCK)).toBeNull();
 }
 
-export async function journalOf(h: TestHost): Promise<{ run: string; phase: string; [k: string]: unknown }[]> {
-  return ((await readHostFile(h, JOURNAL)) ?? '').split('\n').filter(Boolean).map((l) => JSON.parse(l));
+/** A run's step records on the host. */
+export async function runSteps(h: TestHost, runId: string): Promise<{ step: string; status: string; detail?: string; outcome?: string }[]> {
+  return ((await readHostFile(h, `/var/lib/dom0up/runs/${runId}/steps`)) ?? '').split('\n').filter(Boolean).map((l) => JSON.parse(l));
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -148,4 +159,18 @@ export function confirmThen(fn: (plan: Plan) => Promise<void> | void): (plan: Pl
     await fn(plan);
     return true;
   };
+}
+
+/** A re-run that converges to the verified Dom0, saying where the stopped run was. */
+export async function rerunConverges(fleet: Fleet, h: TestHost, before: Record<string, string | null>, stopped?: { runId: string }) {
+  const again = await provision(fleet, h);
+  expect(again.error?.message ?? null).toBeNull();
+  expect(again.report!.outcome).toBe('verified');
+  if (stopped) {
+    const resume = again.report!.steps.find((s) => s.id === 'resume');
+    expect(resume?.detail ?? '').toMatch(new RegExp(`^run ${stopped.runId} stopped at `));
+  }
+  await expectVerifiedDom0(h);
+  await expectNothingLost(h, before);
+  return again;
 }

@@ -1,122 +1,116 @@
-// Fault matrix, part 1: the connection drops during each phase of `apply`. Each run fails with an
-// error that names the phase (or, for the reboot, carries on), leaves the host bootable with a whole
-// grub.conf, and a plain re-run converges to a verified Dom0.
+// Fault matrix, part 2: the connection drops at the exact point each row names — inside a write
+// (between the temporary file and the rename, and right after the rename), after the one-shot boot
+// is set, as the reboot command goes out, during verification, inside the commit. The fault points
+// fire in the host (test/testbed: fault points); each row asserts the file's exact bytes (old or
+// new) and what GRUB boots next (the test bed's GRUB reader), and a re-run converges.
 import { expect, it } from 'vitest';
 import { describeTestbed, useFleet } from '../testbed/vitest.js';
-import { dropConnections, readHostFile, type TestHost } from '../testbed/index.js';
-import { parseGrubConf } from '../../src/grub/index.js';
-import { expectBootable, expectNothingLost, expectVerifiedDom0, FAST, GRUB, journalOf, LOCK, provision, snapshot } from './faults-helpers.js';
+import { addFaultPoint, readHostFile, type TestHost } from '../testbed/index.js';
+import { afterInstallStep, expectBootsStock, expectNextBoot, FAST, GRUB, LOCK, provision, rerunConverges, SIG, snapshot, STOCK } from './faults-helpers.js';
 
 describeTestbed('faults: the connection drops', () => {
-  const fleet = useFleet([{ name: 'drop-repo' }, { name: 'drop-yum' }, { name: 'drop-grub' }, { name: 'drop-reboot' }, { name: 'drop-verify' }], FAST);
+  const fleet = useFleet(
+    [{ name: 'drop-repo-before' }, { name: 'drop-repo-after' }, { name: 'drop-grub-before' }, { name: 'drop-grub-after' }, { name: 'drop-oneshot' }, { name: 'drop-reboot' }, { name: 'drop-verify' }, { name: 'drop-commit' }],
+    FAST,
+  );
   const host = (n: string) => fleet().hosts.find((h) => h.name === n)!;
+  const REPO = '/etc/yum.repos.d/xen4centos-410.repo';
 
-  /** A re-run that converges, and the invariants after it. */
-  async function rerunConverges(h: TestHost, before: Record<string, string | null>, stopped?: { runId: string; phase: RegExp }) {
-    const again = await provision(fleet(), h);
-    expect(again.error?.message ?? null).toBeNull();
-    expect(again.report!.outcome).toBe('verified');
-    if (stopped) {
-      // the re-run says where the previous one stopped (from the host's journal)
-      const resume = again.report!.steps.find((s) => s.id === 'resume');
-      expect(resume?.detail).toMatch(new RegExp(`^run ${stopped.runId} stopped at ${stopped.phase.source}`));
-    }
-    await expectVerifiedDom0(h);
-    await expectNothingLost(h, before);
-    expect(await readHostFile(h, LOCK)).toBeNull();
-    return again;
-  }
-
-  it('during the .repo write: error names the phase; the re-run converges', async () => {
-    const h = host('drop-repo');
+  async function repoRow(h: TestHost, when: 'before' | 'after') {
     const before = await snapshot(h);
-    const r = await provision(fleet(), h, { hooks: { phase: (id) => void (id === 'repo' && dropConnections(h)) } });
-    expect(r.error?.message).toMatch(/: repo: the connection was lost while writing \/etc\/yum\.repos\.d\/xen4centos-410\.repo/);
-    // the file is either absent (old) or complete (new), never partial
-    const repo = await readHostFile(h, '/etc/yum.repos.d/xen4centos-410.repo');
-    if (repo !== null) expect(repo).toContain('baseurl=http://vault.centos.org/6.10/virt/x86_64/xen-410/');
-    await expectBootable(h);
+    const fp = await addFaultPoint(h, { at: 'rename', match: REPO, when, action: 'kill' });
+    const r = await provision(fleet(), h);
+    expect(await fp.firings()).toHaveLength(1);
+    expect(r.error?.message).toMatch(/: repo write: the connection was lost while writing \/etc\/yum\.repos\.d\/xen4centos-410\.repo.*each file is either the old or the new version/);
+    const repo = await readHostFile(h, REPO);
+    if (when === 'before') expect(repo).toBeNull();
+    else expect(repo).toBe(afterInstallStep(r.ev, 'repo').after);
+    // no temp file left behind is visible to yum (a dot file, removed by the next write)
+    await expectBootsStock(h);
     // the lock was released over a new connection
     expect(await readHostFile(h, LOCK)).toBeNull();
-    await rerunConverges(h, before, { runId: r.runId, phase: /repo/ });
-  });
+    await rerunConverges(fleet(), h, before, { runId: r.runId });
+  }
+  it('between the temporary file and the rename of the .repo file: the old file (none), the default untouched; the re-run converges', () => repoRow(host('drop-repo-before'), 'before'));
+  it('right after the rename of the .repo file: exactly the new file; the re-run converges', () => repoRow(host('drop-repo-after'), 'after'));
 
-  it('during yum: error names the phase and says to run again; the re-run converges', async () => {
-    const h = host('drop-yum');
+  async function grubRow(h: TestHost, when: 'before' | 'after') {
     const before = await snapshot(h);
-    const grub = await readHostFile(h, GRUB);
-    let dropped = false;
+    let afterYum: string | null = null;
+    // armed after yum (new-kernel-pkg renames grub.conf too): the next rename is dom0up's
+    let fp: Awaited<ReturnType<typeof addFaultPoint>> | null = null;
     const r = await provision(fleet(), h, {
-      hooks: {
-        log: (s) => {
-          // mid-transaction: yum has started installing
-          if (!dropped && /Installing|Running Transaction/.test(s)) {
-            dropped = true;
-            void dropConnections(h);
-          }
-        },
+      beforeReboot: async () => {
+        afterYum = await readHostFile(h, GRUB);
+        fp = await addFaultPoint(h, { at: 'rename', match: GRUB, when, action: 'kill' });
+        return true;
       },
     });
-    expect(dropped).toBe(true);
-    expect(r.error?.message).toMatch(/: yum: the connection was lost during yum install xen/);
-    expect(r.error?.hint).toMatch(/run again/);
-    // dom0up wrote nothing to grub.conf (the package scripts may have added their plain entry)
-    expect(r.ev.phases).not.toContain('grub');
-    expect(grub).not.toBeNull();
-    await expectBootable(h);
-    expect(await readHostFile(h, LOCK)).toBeNull();
-    await rerunConverges(h, before, { runId: r.runId, phase: /yum/ });
-  });
+    expect(await fp!.firings()).toHaveLength(1);
+    // the files go out with the one-shot boot and the reboot in one script: its exit status never came, the old boot answered
+    expect(r.error?.message).toMatch(/: reboot: the connection dropped before the script that writes grub\.conf, sets the one-shot boot and reboots had completed; the host did not reboot/);
+    const now = await readHostFile(h, GRUB);
+    // exactly the file as yum left it, or exactly the staged file dom0up planned — and either boots the stock kernel
+    expect(now).toBe(when === 'before' ? afterYum : afterInstallStep(r.ev, 'grub').after);
+    await expectBootsStock(h);
+    await rerunConverges(fleet(), h, before, { runId: r.runId });
+  }
+  it('between the temporary file and the rename of grub.conf: exactly the old file; the stock kernel boots next; the re-run converges', () => grubRow(host('drop-grub-before'), 'before'));
+  it('right after the rename of grub.conf: exactly the staged file (default still the stock kernel); the re-run converges', () => grubRow(host('drop-grub-after'), 'after'));
 
-  it('during the grub.conf write: error names the phase; grub.conf is the old or the new file; the re-run converges', async () => {
-    const h = host('drop-grub');
+  it('after the one-shot boot is set, before the reboot: Xen boots once, a reset after that boots the stock kernel; the re-run converges', async () => {
+    const h = host('drop-oneshot');
     const before = await snapshot(h);
-    let old: string | null = null;
-    const r = await provision(fleet(), h, {
-      hooks: {
-        phase: (id) => {
-          if (id === 'grub') void dropConnections(h);
-        },
-        done: (id) => {
-          // after yum (and after the default was put back on the running kernel): the grub.conf the write starts from
-          if (id === 'facts' || id === 'keep-default') void readHostFile(h, GRUB).then((t) => (old = t));
-        },
-      },
-    });
-    expect(r.error?.message).toMatch(/: grub\.conf (write|read-back): /);
-    const now = (await readHostFile(h, GRUB))!;
-    const staged = r.report?.planAfterInstall?.staging?.intermediate;
-    expect([old, staged].filter(Boolean)).toContain(now);
-    expect(parseGrubConf(now).findings.filter((f) => f.severity === 'error')).toEqual([]);
-    await expectBootable(h);
-    await rerunConverges(h, before, { runId: r.runId, phase: /grub/ });
+    let fp: Awaited<ReturnType<typeof addFaultPoint>> | null = null;
+    const r = await provision(fleet(), h, { beforeReboot: async () => ((fp = await addFaultPoint(h, { at: 'exec', match: '/sbin/grub --batch*', when: 'after', action: 'drop' })), true) });
+    expect(await fp!.firings()).toHaveLength(1);
+    expect(r.error?.message).toMatch(/: reboot: the connection dropped before the script that writes grub\.conf, sets the one-shot boot and reboots had completed; the host did not reboot/);
+    await expectNextBoot(h, { kernel: SIG, xen: true, afterReset: { kernel: STOCK, xen: false } });
+    await rerunConverges(fleet(), h, before, { runId: r.runId });
   });
 
-  it('right when the reboot command goes out: the lost command is sent again and the run still verifies', async () => {
+  it('right when the detached reboot starts: the exit status never arrives, the new boot_id decides, the run verifies', async () => {
     const h = host('drop-reboot');
-    const before = await snapshot(h);
-    const r = await provision(fleet(), h, { hooks: { phase: (id) => void (id === 'reboot' && dropConnections(h)) } });
+    const fp = await addFaultPoint(h, { at: 'exec', match: '*nohup sh -c sleep 0.5*', when: 'before', action: 'drop' });
+    const r = await provision(fleet(), h);
+    expect(await fp.firings()).toHaveLength(1);
     expect(r.error?.message ?? null).toBeNull();
     expect(r.report!.outcome).toBe('verified');
-    expect(r.ev.notes.some((n) => /did not reach the host.*sending it again/.test(n))).toBe(true);
-    await expectVerifiedDom0(h);
-    await expectNothingLost(h, before);
+    // the host did go down and come back (a new boot_id), whatever became of the command's exit status
+    expect(r.report!.reboot!.newBootId).not.toBe(r.report!.reboot!.oldBootId);
   });
 
-  it('during verification: error names the phase; the re-run verifies the running Dom0 before it commits the default', async () => {
+  it('during verification after the one-shot boot: the error names the phase; the stock kernel is still the default; the re-run verifies the running Dom0 and commits', async () => {
     const h = host('drop-verify');
     const before = await snapshot(h);
-    const r = await provision(fleet(), h, { hooks: { phase: (id) => void (id === 'verify' && dropConnections(h)) } });
-    expect(r.error?.message).toMatch(/: verify: the connection was lost/);
-    // the one-shot boot: Xen runs, but the permanent default is still the old kernel
-    const last = await expectBootable(h);
-    expect(last.hypervisor).toBe('xen');
-    expect(parseGrubConf((await readHostFile(h, GRUB))!).bootEntry!.kind).toBe('linux');
-    const again = await rerunConverges(h, before, { runId: r.runId, phase: /verify/ });
-    expect(again.report!.verify?.ok).toBe(true);
-    const ids = again.report!.steps.map((s) => `${s.id}:${s.status}`);
-    expect(ids.indexOf('verify:done')).toBeLessThan(ids.indexOf('grub:done'));
-    expect(ids).toContain('reboot:skipped');
-    expect((await journalOf(h)).at(-1)!.phase).toBe('done');
+    // armed after yum (the facts read with yum's result run xl too)
+    let fp: Awaited<ReturnType<typeof addFaultPoint>> | null = null;
+    const r = await provision(fleet(), h, { beforeReboot: async () => ((fp = await addFaultPoint(h, { at: 'exec', match: 'xl vcpu-list', when: 'before', action: 'drop' })), true) });
+    expect(await fp!.firings()).toHaveLength(1);
+    expect(r.error?.message).toMatch(/: verify: /);
+    // the host runs the one-shot Xen boot; GRUB's default is still the stock kernel
+    await expectBootsStock(h);
+    const again = await rerunConverges(fleet(), h, before, { runId: r.runId });
+    expect(again.report!.steps.map((s) => `${s.id}:${s.status}`)).toEqual(expect.arrayContaining(['verify:done', 'reboot:skipped']));
+  });
+
+  it('between the temporary file and the rename of the commit: exactly the staged file, the stock kernel still the default; the re-run commits', async () => {
+    const h = host('drop-commit');
+    const before = await snapshot(h);
+    let armed: ReturnType<typeof addFaultPoint> | null = null;
+    const r = await provision(fleet(), h, {
+      hooks: {
+        // the host runs the one-shot Xen boot and passed verification: the next rename of grub.conf is the commit
+        done: (id, status) => {
+          if (id === 'verify' && status === 'ok' && !armed) armed = addFaultPoint(h, { at: 'rename', match: GRUB, when: 'before', action: 'kill' });
+        },
+      },
+    });
+    expect(armed).not.toBeNull();
+    expect(await (await armed!).firings()).toHaveLength(1);
+    expect(r.error?.message).toMatch(/the connection was lost while writing \/boot\/grub\/grub\.conf/);
+    expect(await readHostFile(h, GRUB)).toBe(afterInstallStep(r.ev, 'grub').after);
+    await expectBootsStock(h);
+    await rerunConverges(fleet(), h, before, { runId: r.runId });
   });
 });

@@ -40,7 +40,7 @@ pin=true
   return file;
 }
 
-const cli = (fleet: Fleet, args: string[]) => runCli([...args, '--known-hosts', fleet.knownHostsPath, '--ssh-config', '/dev/null'], { DOM0UP_LOG_DIR: logDir });
+const cli = (fleet: Fleet, args: string[]) => runCli([...args, '--known-hosts', fleet.knownHostsPath, '--ssh-config', '/dev/null'], { DOM0UP_LOG_DIR: logDir, DOM0UP_REPO_METADATA: 'off' });
 
 describeTestbed('fleet rollout', () => {
   const fleet = useFleet(4, { downtimeMs: 500 });

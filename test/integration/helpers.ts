@@ -16,7 +16,7 @@ export function sshArgs(fleet: Fleet, h: TestHost, opts: { sudo?: boolean; known
 }
 
 export async function dom0up(fleet: Fleet, h: TestHost, cmd: string, args: string[] = [], opts: { sudo?: boolean; knownHosts?: string } = {}): Promise<CliRun & { out: string }> {
-  const r = await runCli([cmd, target(h, opts), ...sshArgs(fleet, h, opts), ...args], { DOM0UP_LOG_DIR: logDir, HOME: process.env.HOME ?? '/root' });
+  const r = await runCli([cmd, target(h, opts), ...sshArgs(fleet, h, opts), ...args], { DOM0UP_LOG_DIR: logDir, HOME: process.env.HOME ?? '/root', DOM0UP_REPO_METADATA: 'off' });
   return { ...r, out: r.stdout.toString('utf8') };
 }
 

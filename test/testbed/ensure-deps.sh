@@ -2,7 +2,11 @@
 # ensure-deps.sh -- installs what the SSH test bed needs on a Debian/Ubuntu machine, non-interactively:
 #   openssh-server (only the sshd binary is used; the system ssh service is never started by the test bed)
 #   sudo           (the simulated hosts' non-root login uses it, with CentOS 6's `Defaults requiretty`)
-#   e2fsprogs, util-linux, python3 (normally present)
+#   gcc, libc6-dev (the ld.so.preload library: /proc/xen and /sys/hypervisor on Xen boots, and the
+#                  rename/write/exec fault points)
+#   e2fsprogs, util-linux, mount, python3 (normally present)
+# Kernel features (namespaces, overlayfs, loop devices) cannot be installed: test/testbed/machine.ts
+# probes them and names what is missing.
 # Exits 0 when everything is there (or was installed), non-zero with a reason on stderr otherwise.
 # Safe to run repeatedly; does nothing when all is installed. Needs root to install.
 set -u
@@ -11,6 +15,9 @@ need=()
 command -v sudo >/dev/null 2>&1 || [ -x /usr/bin/sudo ] || need+=(sudo)
 command -v mkfs.ext4 >/dev/null 2>&1 || [ -x /usr/sbin/mkfs.ext4 ] || [ -x /sbin/mkfs.ext4 ] || need+=(e2fsprogs)
 command -v unshare >/dev/null 2>&1 || need+=(util-linux)
+command -v losetup >/dev/null 2>&1 || [ -x /usr/sbin/losetup ] || [ -x /sbin/losetup ] || need+=(mount)
+command -v gcc >/dev/null 2>&1 || command -v cc >/dev/null 2>&1 || need+=(gcc)
+[ -e /usr/include/dlfcn.h ] && [ -e /usr/include/stdio.h ] || need+=(libc6-dev)
 [ -x /usr/bin/python3 ] || need+=(python3)
 command -v ssh-keygen >/dev/null 2>&1 || need+=(openssh-client)
 [ ${#need[@]} -eq 0 ] && exit 0

@@ -2,14 +2,17 @@
 // address (127.0.0.x) running chrooted in its own overlay of this machine's root, in its own mount,
 // PID, UTS and IPC namespaces. See docs/testbed.md for what is real and what is a stand-in.
 //
-// Needs root, util-linux (unshare, nsenter), openssh-server (sshd), python3, e2fsprogs; gcc for the
-// /proc/xen shim (optional). test/testbed/ensure-deps.sh installs the missing ones on Debian.
+// Needs root, util-linux (unshare, nsenter), openssh-server (sshd), python3, e2fsprogs, gcc (the
+// /proc/xen shim), namespaces, overlayfs, loop devices: test/testbed/machine.ts probes each;
+// test/testbed/ensure-deps.sh installs the missing packages on Debian.
 import { spawn, execFile, execFileSync } from 'node:child_process';
 import { createHash, randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { machineFeatures, missingReason } from './machine.js';
 
 export interface HostSpec {
   name?: string;
@@ -135,14 +138,10 @@ function which(cmd: string): string | null {
   return null;
 }
 
-/** null when this machine can run the test bed, else the reason it cannot. */
+/** null when this machine can run the test bed, else the reason it cannot: every missing feature, what
+ *  it is for and how to get it (test/testbed/machine.ts probes them; DOM0UP_MACHINE_MISSING simulates). */
 export function testbedUnavailableReason(): string | null {
-  if (process.platform !== 'linux') return `the test bed needs Linux (this is ${process.platform})`;
-  if (typeof process.getuid === 'function' && process.getuid() !== 0) return 'the test bed needs root (namespaces, overlay and loop mounts)';
-  if (!fs.existsSync('/usr/sbin/sshd')) return 'no /usr/sbin/sshd (apt-get install openssh-server, or run test/testbed/ensure-deps.sh)';
-  for (const c of ['unshare', 'nsenter', 'mkfs.ext4', 'ssh-keygen', 'mount', 'chroot']) if (!which(c)) return `no ${c} on PATH`;
-  if (!fs.existsSync('/usr/bin/python3')) return 'no /usr/bin/python3';
-  return null;
+  return missingReason(machineFeatures({ stateDir: stateDir() }));
 }
 
 // ---- state dir, slots, keys ------------------------------------------------------------------------
@@ -400,18 +399,21 @@ export function clientKeys(): { root: string; admin: string; ed25519: string } {
 let preloadWarned = false;
 /** Build (once per source version) the ld.so.preload shim that shows /proc/xen and /sys/hypervisor. */
 function buildPreload(): string | null {
-  const src = path.join(TESTBED_DIR, 'lab', 'redirect.c');
-  const hash = createHash('sha256').update(fs.readFileSync(src)).digest('hex').slice(0, 16);
+  // redirect.c (/proc/xen) and faultpoints.c (fault points) make one library
+  const srcs = ['redirect.c', 'faultpoints.c'].map((f) => path.join(TESTBED_DIR, 'lab', f));
+  const h = createHash('sha256');
+  for (const f of srcs) h.update(fs.readFileSync(f));
+  const hash = h.digest('hex').slice(0, 16);
   const out = path.join(stateDir(), 'build', `tbredirect-${hash}.so`);
   if (fs.existsSync(out)) return out;
   const gcc = which('gcc') || which('cc');
   if (!gcc) {
-    if (!preloadWarned) console.warn('dom0up test bed: no gcc, so /proc/xen/capabilities and /sys/hypervisor/type are not simulated');
+    if (!preloadWarned) console.warn('dom0up test bed: no gcc, so /proc/xen/capabilities and /sys/hypervisor/type are not simulated and the rename/write/exec fault points are unavailable');
     preloadWarned = true;
     return null;
   }
   const tmp = `${out}.${process.pid}.tmp`;
-  execFileSync(gcc, ['-shared', '-fPIC', '-O2', '-o', tmp, src, '-ldl'], { stdio: 'pipe' });
+  execFileSync(gcc, ['-shared', '-fPIC', '-O2', '-o', tmp, ...srcs, '-ldl'], { stdio: 'pipe' });
   fs.renameSync(tmp, out);
   return out;
 }
@@ -473,6 +475,7 @@ export async function startHosts(specs: number | HostSpec[], common: HostSpec = 
     names.add(name);
     const hdir = path.join(dir, 'hosts', name);
     fs.mkdirSync(path.join(hdir, 'ctl', 'faults'), { recursive: true });
+    fs.mkdirSync(path.join(hdir, 'ctl', 'fired'), { recursive: true });
     const full = {
       name,
       dir: hdir,
@@ -673,7 +676,10 @@ export async function waitUp(h: TestHost, timeoutMs = 60_000): Promise<void> {
 
 /** Set a fault knob. value: yum-fail: the output (string) or {output, exitCode}; slow-xencommons: ms;
  *  kernel-update: the newer kernel version-release the Virt SIG repo offers (default 4.9.241-38.el6);
- *  the others are on/off. 'boot-full' fills /boot at once (real ENOSPC); 'host-key-change' applies at the next boot. */
+ *  the others are on/off. 'boot-full' fills /boot at once (real ENOSPC); 'host-key-change' applies at the next boot.
+ *  'reboot-hangs': the reboot programs never return, AND an SSH command that runs one (also detached:
+ *  `nohup sh -c 'sleep 1; shutdown -r now' &`) never gets its exit status: the connection just drops
+ *  when the host goes down (exec fault points; needs the preload library, i.e. gcc). */
 export async function setFault(
   h: TestHost,
   knob: FaultKnob,
@@ -692,12 +698,14 @@ export async function setFault(
     if (!spec(h).bootPartition) throw new Error(`setFault boot-full: ${h.name} has no /boot partition`);
     execFileSync('/usr/bin/python3', ['-I', '-B', HOSTCTL_PY, 'fill', bootMount(h)], { stdio: 'pipe' });
   }
+  if (knob === 'reboot-hangs') await rebootHangsPoints(h, true);
   fs.writeFileSync(f + '.tmp', content);
   fs.renameSync(f + '.tmp', f);
 }
 
 export async function clearFault(h: TestHost, knob: FaultKnob): Promise<void> {
   if (knob === 'boot-full') execFileSync('/usr/bin/python3', ['-I', '-B', HOSTCTL_PY, 'unfill', bootMount(h)], { stdio: 'pipe' });
+  if (knob === 'reboot-hangs') await rebootHangsPoints(h, false);
   fs.rmSync(ctl(h, 'faults', knob), { force: true });
 }
 
@@ -763,7 +771,7 @@ export async function readHostFileBuffer(h: TestHost, p: string): Promise<Buffer
       });
     });
   if (init && (await hostState(h)) === 'up' && alive(init) && cmdline(init).includes(h.dir)) {
-    return run('nsenter', ['-t', String(init), '-m', '--', 'chroot', path.join(h.dir, 'root'), '/bin/cat', '--', p]);
+    return run('nsenter', ['-t', String(init), '-m', '--', 'chroot', path.join(h.dir, 'root'), '/usr/bin/env', 'TB_FP_OFF=1', '/bin/cat', '--', p]);
   }
   const boot = spec(h).bootPartition ? bootMount(h) : '';
   return run('/usr/bin/python3', ['-I', '-B', HOSTCTL_PY, 'read', h.dir, p, boot]);
@@ -774,7 +782,7 @@ export async function writeHostFile(h: TestHost, p: string, data: string | Buffe
   const init = Number(readText(ctl(h, 'init.pid')) || 0);
   if (init && alive(init) && cmdline(init).includes(h.dir)) {
     await new Promise<void>((resolve, reject) => {
-      const c = spawn('nsenter', ['-t', String(init), '-m', '--', 'chroot', path.join(h.dir, 'root'), '/bin/sh', '-c', 'cat > "$1" && chmod "$2" "$1"', 'sh', p, mode.toString(8)], {
+      const c = spawn('nsenter', ['-t', String(init), '-m', '--', 'chroot', path.join(h.dir, 'root'), '/usr/bin/env', 'TB_FP_OFF=1', '/bin/sh', '-c', 'cat > "$1" && chmod "$2" "$1"', 'sh', p, mode.toString(8)], {
         stdio: ['pipe', 'ignore', 'pipe'],
       });
       let err = '';
@@ -820,4 +828,305 @@ export function firmwareBatch(cases: unknown[]): {
     maxBuffer: 64 << 20,
   });
   return JSON.parse(out.toString('utf8'));
+}
+
+// ---- the next-boot oracle ----------------------------------------------------------------------------
+// Which entry GRUB boots NEXT, computed by the test bed's own firmware (host/tb/nextboot.py: grub0.py's
+// reading rules and machine.py's Xen/Linux start-up), never by dom0up's code. Nothing on the host
+// changes: a pending one-shot boot is consumed only in memory.
+
+/** One predicted power-on. */
+export interface NextBootStep {
+  /** the entry GRUB boots (after fallback), or null when it cannot pick one */
+  entryIndex: number | null;
+  title: string | null;
+  hypervisor: 'xen' | 'none';
+  /** hypervisor === 'xen' */
+  xen: boolean;
+  /** the Linux kernel's release (Domain-0's under Xen), from the image file */
+  kernelRelease: string | null;
+  /** Xen's command line (the multiboot kernel line minus the image, cut at ` -- `) */
+  xenCmdline: string | null;
+  dom0Cmdline: string | null;
+  /** the Linux command line */
+  cmdline: string | null;
+  /** up: userspace comes up (files present, initramfs matches, root= right); panic: Xen or Linux panics; bootfail: GRUB error, dracut shell, menu waits */
+  result: 'up' | 'panic' | 'bootfail';
+  boots: boolean;
+  error: string | null;
+  /** every entry GRUB tried, in order (fallback), with its error */
+  attempts: { entryIndex: number; title: string; error: string | null }[];
+  /** the one-shot entry consumed at this boot (savedefault --once), or null */
+  once: number | null;
+  /** a Xen panic / Domain-0 crash reboots by itself ("Reboot in five seconds...") */
+  rebootAfterPanic: boolean;
+  dom0MemMiB?: number;
+  dom0Vcpus?: number;
+  entries: { index: number; title: string }[];
+  /** the active fallback list */
+  fallback: number[];
+  timeout: number | null;
+  /** the stage2 saved-entry word before this boot (null: no stage2 file) */
+  savedWord: number | null;
+  /** ... and as this boot leaves it (one-shot consumed, savedefault stored) */
+  savedWordAfter: number | null;
+  /** the permanent default after this boot: the entry a later boot starts with */
+  defaultEntry: number | null;
+  /** GRUB's screen, Xen's and Linux's first lines */
+  log: string[];
+}
+
+export interface NextBoot extends NextBootStep {
+  /** the boot after a reset (power cycle, panic reboot) that follows the next boot */
+  afterReset: NextBootStep;
+}
+
+export interface NextBootCase {
+  /** grub.conf as GRUB reads it (bytes as latin-1 text) */
+  conf: string;
+  /** the stage2 saved-entry word (RHEL 6: `(N<<8)|0x10000|old` for a pending `savedefault --default=N --once`) */
+  savedWord?: number;
+  /** the boot partition's files (`{path: content | {link}}`, paths as grub.conf names them), or 'auto'
+   *  (default): every file a kernel/initrd/module line names exists, its kind taken from its name */
+  files?: Record<string, string | { link: string }> | 'auto';
+  /** /boot is its own partition (paths `/vmlinuz-…`); default true */
+  bootPartition?: boolean;
+  /** host spec fields the boot depends on: rootDevice (root= check), memMiB, cpus, maxCpuId */
+  spec?: Record<string, unknown>;
+  /** fault knobs that act at boot ('xen-panic') */
+  faults?: Record<string, string>;
+}
+
+const NEXTBOOT_PY = 'import sys; sys.path.insert(0, sys.argv[1]); from tb import nextboot; sys.exit(nextboot.main(["nextboot"] + sys.argv[2:]))';
+
+/** The next boot of a test host as its firmware would do it now: its current grub.conf, the stage2
+ *  saved word and the files of its boot partition (works while the host is up, down or off). */
+export async function nextBoot(h: TestHost): Promise<NextBoot> {
+  const sp = spec(h);
+  const bootRoot = sp.bootPartition ? bootMount(h) : path.join(h.dir, 'upper');
+  const out = await new Promise<string>((resolve, reject) =>
+    execFile('/usr/bin/python3', ['-I', '-B', '-c', NEXTBOOT_PY, MACHINE_CLI, 'host', bootRoot, ctl(h, 'spec.json'), ctl(h, 'faults')], { maxBuffer: 16 << 20 }, (err, stdout, stderr) =>
+      err ? reject(new Error(`nextBoot ${h.name}: ${stderr || err.message}`)) : resolve(stdout),
+    ),
+  );
+  return JSON.parse(out) as NextBoot;
+}
+
+/** The next boot for a grub.conf and stage2 word without a host (see NextBootCase). */
+export function nextBootOf(c: NextBootCase): NextBoot {
+  return nextBootBatch([c])[0]!;
+}
+
+/** nextBootOf for many cases in one process (about 1 ms per case). */
+export function nextBootBatch(cases: NextBootCase[]): NextBoot[] {
+  const out = execFileSync('/usr/bin/python3', ['-I', '-B', '-c', NEXTBOOT_PY, MACHINE_CLI, 'batch'], { input: JSON.stringify(cases), maxBuffer: 64 << 20 });
+  return JSON.parse(out.toString('utf8')) as NextBoot[];
+}
+
+// ---- fault points ------------------------------------------------------------------------------------
+// A fault at the exact moment a test names, from inside the host (lab/faultpoints.c recognises the
+// moment, host/tb/faultpoints.py claims, records and acts; yum calls the latter directly).
+
+/** where the fault fires:
+ *  - rename: rename(2)/renameat(2)/renameat2(2) by any program (`mv`, python's os.rename/os.replace,
+ *    grubby/new-kernel-pkg writing grub.conf); `match` is a glob on the DESTINATION path.
+ *    before: the rename has not happened; after: it happened (the new file is in place).
+ *  - write: a regular file opened for writing; `match` is a glob on its path. before: at the open
+ *    (nothing created or truncated yet); after: when the writer has closed it (close/fclose, a dup2 over
+ *    it, or its exit; `cat > f` and `printf … >> f` are followed through the shell).
+ *  - exec: execve(2) and execv/execvp/execvpe; `match` is a glob on "PROGRAM ARG1 ARG2 …" (the program as
+ *    passed to exec: shells pass the PATH-resolved path, e.g. /sbin/shutdown; sshd passes `/bin/bash -c
+ *    COMMAND`). before: the program has not started; after: it ran and exited, its exit status not yet
+ *    passed on. fromSsh: only the command an SSH session runs (what a client sent with exec).
+ *  - yum: the yum stand-in's transaction, per package; `match` is a glob on the package name.
+ *    before: before its files are unpacked; after: its files are in place, rpmdb updated, its %post ran
+ *    (for `kernel`: new-kernel-pkg --install added its entry); posttrans: after its %posttrans ran.
+ *  Globs: `*` matches any run of characters, `/` included; `?` one character; nothing else is special. */
+export type FaultPointAt = 'rename' | 'write' | 'exec' | 'yum';
+/** what happens at the point (see host/tb/faultpoints.py):
+ *  - drop: every SSH connection of the host is cut now (the session sshd processes are killed, as with a
+ *    network loss); the program carries on (the rename still happens, yum goes on, an exec'd command runs).
+ *  - kill: the connections are cut and every process they started dies, including the program at the
+ *    point: nothing after the point runs (a `before` rename never happens).
+ *  - power-cut: the host loses power at once (state `off` until powerOn); nothing after the point runs.
+ *  - reset: like power-cut, but the machine boots again after its downtimeMs.
+ *  - fail: rename/open return -1 with `errno` (default EIO; the program reports it); exec: the program
+ *    (before: instead of running; after: having run) and yum print `message` on stderr and exit `exitCode`
+ *    (default 1). yum stops there: the rest of the transaction (and the %posttrans scripts) never run.
+ *  - hang: the operation never returns (the program blocks until killed or the host goes down). */
+export type FaultPointAction = 'drop' | 'kill' | 'power-cut' | 'reset' | 'fail' | 'hang';
+
+export interface FaultPoint {
+  at: FaultPointAt;
+  match: string;
+  /** default 'before' */
+  when?: 'before' | 'after' | 'posttrans';
+  action: FaultPointAction;
+  /** how many firings (default 1; 0 = every time) */
+  times?: number;
+  /** exec only: only commands started by an SSH session */
+  fromSsh?: boolean;
+  /** fail: exit code of the program (exec, yum); default 1 */
+  exitCode?: number;
+  /** fail: errno of rename/open (name like 'ENOSPC' or number); default EIO */
+  errno?: string | number;
+  /** fail: text printed on the program's stderr */
+  message?: string;
+}
+
+/** One firing, recorded inside the host before the action ran. */
+export interface FaultFiring {
+  id: string;
+  /** firing number of the rule, from 0 */
+  n: number;
+  at: FaultPointAt;
+  when: string;
+  action: FaultPointAction;
+  /** the path (rename: destination, write: the file), the command line (exec), the package name (yum) */
+  subject: string;
+  /** the process at the point, its argv and comm */
+  pid: number;
+  argv: string[];
+  comm: string;
+  /** boot_id of the boot the point fired in */
+  bootId: string | null;
+  /** ms since the epoch */
+  time: number;
+}
+
+export interface FaultPointHandle {
+  id: string;
+  /** firings so far (oldest first) */
+  firings(): Promise<FaultFiring[]>;
+  /** resolves with the first firing; rejects after timeoutMs (default 60 s) */
+  waitFired(timeoutMs?: number): Promise<FaultFiring>;
+  /** remove the rule (firings stay readable) */
+  clear(): Promise<void>;
+}
+
+let pointCounter = 0;
+
+function pointsFile(h: TestHost, ext: 'json' | 'tab') {
+  return ctl(h, 'faults', `points.${ext}`);
+}
+
+function readPoints(h: TestHost): Record<string, FaultPoint & { when: string }> {
+  try {
+    return JSON.parse(fs.readFileSync(pointsFile(h, 'json'), 'utf8'));
+  } catch {
+    return {};
+  }
+}
+
+function writePoints(h: TestHost, pts: Record<string, FaultPoint & { when: string }>) {
+  const ids = Object.keys(pts);
+  for (const ext of ['tab', 'json'] as const) {
+    const f = pointsFile(h, ext);
+    if (!ids.length) {
+      fs.rmSync(f, { force: true });
+      continue;
+    }
+    const text =
+      ext === 'json'
+        ? JSON.stringify(pts, null, 1)
+        : ids
+            .filter((id) => pts[id]!.at !== 'yum')
+            .map((id) => [id, pts[id]!.at, pts[id]!.when, pts[id]!.fromSsh ? 'ssh' : '-', pts[id]!.match].join('\t') + '\n')
+            .join('');
+    fs.writeFileSync(f + '.tmp', text);
+    fs.renameSync(f + '.tmp', f);
+  }
+}
+
+const ERRNO = (os.constants.errno ?? {}) as Record<string, number>;
+
+/** Arm a fault point on a host (see FaultPointAt, FaultPointAction). Works while the host is up or down;
+ *  rename/write/exec points need the preload library (gcc on this machine). */
+export async function addFaultPoint(h: TestHost, p: FaultPoint, id?: string): Promise<FaultPointHandle> {
+  const when = p.when ?? 'before';
+  const whens = p.at === 'yum' ? ['before', 'after', 'posttrans'] : ['before', 'after'];
+  if (!['rename', 'write', 'exec', 'yum'].includes(p.at)) throw new Error(`addFaultPoint: unknown point ${p.at}`);
+  if (!whens.includes(when)) throw new Error(`addFaultPoint: at ${p.at}, when must be one of ${whens.join(', ')}`);
+  if (!['drop', 'kill', 'power-cut', 'reset', 'fail', 'hang'].includes(p.action)) throw new Error(`addFaultPoint: unknown action ${p.action}`);
+  if (!p.match || /[\t\n\r]/.test(p.match) || p.match.length > 500) throw new Error('addFaultPoint: match must be a non-empty glob without TAB or newline (at most 500 characters)');
+  if (p.fromSsh && p.at !== 'exec') throw new Error('addFaultPoint: fromSsh is for exec points');
+  if (p.at !== 'yum' && !readMeta(fleetDirOf(h))?.preload)
+    throw new Error(`addFaultPoint: ${p.at} points need the test bed's ld.so.preload library, built with gcc (apt-get install gcc libc6-dev)`);
+  const errno = typeof p.errno === 'string' ? ERRNO[p.errno] : p.errno;
+  if (p.errno !== undefined && typeof errno !== 'number') throw new Error(`addFaultPoint: unknown errno ${String(p.errno)}`);
+  const rid = id ?? `fp${process.pid}x${Date.now().toString(36)}x${++pointCounter}`;
+  if (!/^[A-Za-z0-9_.-]{1,60}$/.test(rid)) throw new Error(`addFaultPoint: bad id ${rid}`);
+  const pts = readPoints(h);
+  pts[rid] = { ...p, when, times: p.times ?? 1, ...(errno !== undefined ? { errno } : {}) };
+  writePoints(h, pts);
+  return {
+    id: rid,
+    firings: () => faultFirings(h, rid),
+    async waitFired(timeoutMs = 60_000) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const f = await faultFirings(h, rid);
+        if (f.length) return f[0]!;
+        if (Date.now() > deadline) throw new Error(`fault point ${rid} (${p.at} ${when} ${p.match}) did not fire on ${h.name} within ${timeoutMs} ms`);
+        await sleep(25);
+      }
+    },
+    clear: () => clearFaultPoints(h, rid),
+  };
+}
+
+/** Remove one fault point, or all of them (recorded firings stay readable). */
+export async function clearFaultPoints(h: TestHost, id?: string): Promise<void> {
+  const pts = readPoints(h);
+  if (id === undefined) for (const k of Object.keys(pts)) delete pts[k];
+  else delete pts[id];
+  writePoints(h, pts);
+}
+
+/** Firings recorded on the host (all points, or one), oldest first. */
+export async function faultFirings(h: TestHost, id?: string): Promise<FaultFiring[]> {
+  const dir = ctl(h, 'fired');
+  let names: string[] = [];
+  try {
+    names = fs.readdirSync(dir);
+  } catch {
+    return [];
+  }
+  const out: FaultFiring[] = [];
+  for (const n of names) {
+    if (!n.endsWith('.json')) continue;
+    if (id !== undefined && !n.startsWith(`${id}.`)) continue;
+    const text = readText(path.join(dir, n));
+    if (!text) continue; // claimed, record not written yet
+    try {
+      out.push(JSON.parse(text) as FaultFiring);
+    } catch {
+      /* being written */
+    }
+  }
+  return out.sort((a, b) => a.time - b.time || a.n - b.n);
+}
+
+// `reboot-hangs`: the SSH command that starts a reboot never returns an exit status, even when the
+// reboot program runs detached after the command has ended. A reboot program counts as a command
+// word: after a blank, `/`, `;`, `&`, `|`, `(`, a quote or a backtick (so `cat /var/run/dom0up-reboot`
+// is not one), followed by the end or a blank, `;`, `&`, `|`, `)`, a quote or a backtick.
+const REBOOT_WORDS = ['reboot', 'shutdown', 'halt', 'poweroff', 'init 6', 'telinit 6'];
+const REBOOT_GLOBS = REBOOT_WORDS.flatMap((w) => [`*[ /;'"(&|\`]${w}`, `*[ /;'"(&|\`]${w}[ ;'"&|)\`]*`]);
+let rebootHangsWarned = false;
+
+async function rebootHangsPoints(h: TestHost, on: boolean) {
+  const ids = REBOOT_GLOBS.map((_, i) => `reboot-hangs.${i}`);
+  if (!on) {
+    const pts = readPoints(h);
+    for (const id of ids) delete pts[id];
+    writePoints(h, pts);
+    return;
+  }
+  if (!readMeta(fleetDirOf(h))?.preload) {
+    if (!rebootHangsWarned) console.warn('dom0up test bed: no preload library (gcc): reboot-hangs only makes the reboot programs hang; a detached reboot command still returns 0');
+    rebootHangsWarned = true;
+    return;
+  }
+  for (const [i, match] of REBOOT_GLOBS.entries()) await addFaultPoint(h, { at: 'exec', fromSsh: true, when: 'after', action: 'hang', times: 0, match }, ids[i]);
 }

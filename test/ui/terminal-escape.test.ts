@@ -16,12 +16,12 @@ import { renderChecks, renderFacts, renderPlan, renderReport } from '../../src/u
 import { renderFleetSummary } from '../../src/ui/render-fleet.js';
 import { createProgress } from '../../src/ui/progress.js';
 import { RemoteError } from '../../src/errors.js';
-import { readHostFacts, verifyWithRetry, type HostReport } from '../../src/apply/provision.js';
+import { readHostFacts, type HostReport } from '../../src/apply/provision.js';
 import { makePlan } from '../../src/plan/make-plan.js';
-import { verifyExpectation } from '../../src/commands/remote.js';
+import { verifyRunning } from '../../src/commands/remote.js';
 import type { HostFacts } from '../../src/facts/index.js';
 import { ReplayHost } from '../hostile/session.js';
-import { session } from '../hostile/recordings.js';
+import { recordedFacts, session } from '../hostile/recordings.js';
 
 const tmp = mkdtempSync(path.join(tmpdir(), 'dom0up-esc-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -122,10 +122,8 @@ describe('grub commands', () => {
 
 describe('remote output', () => {
   async function hostileFacts(text: string): Promise<{ facts: HostFacts; xen: HostFacts }> {
-    const t = new ReplayHost(session('apply-fresh')).connect();
-    await readHostFacts(t);
-    const facts = await readHostFacts(t); // after yum: a plan with a grub.conf diff
-    const xen = await readHostFacts(new ReplayHost(session('tune-xen')).connect());
+    const facts = await recordedFacts('apply-fresh', 'after-yum'); // a plan with a grub.conf diff
+    const xen = await recordedFacts('tune-xen');
     for (const f of [facts, xen]) {
       f.os.text = `CentOS release 6.10 ${text}`;
       f.kernel.bootId = text;
@@ -149,12 +147,12 @@ describe('remote output', () => {
         const plan = makePlan(facts, { keepPlain: true }, 'apply', `root@${text}`);
         expectTerminalSafe(renderPlan(plan, p), 'renderPlan');
         const vt = new ReplayHost(session('verify-xen')).connect();
-        const vf = await readHostFacts(vt, 'verify');
-        const rep = await verifyWithRetry(vt, verifyExpectation(vf, {}), 1000);
+        const vf = await readHostFacts(vt, 'verify', { waitForXlS: 30 });
+        const { rep } = await verifyRunning(vt, vf, {});
         rep.checks[0]!.actual = text;
         rep.checks[1]!.detail = text;
         expectTerminalSafe(renderChecks(rep, p), 'renderChecks');
-        const report = { target: text, runId: 'r', outcome: 'failed', ok: false, plan, planAfterInstall: null, steps: [], reboot: { oldBootId: text, newBootId: text, totalMs: 1, detectMs: 1, attempts: 1 }, verify: rep, backups: [text], message: text, durationMs: 1, roundTrips: 1 } as unknown as HostReport;
+        const report = { target: text, runId: 'r', outcome: 'failed', ok: false, plan, planAfterInstall: null, steps: [], reboot: { oldBootId: text, newBootId: text, totalMs: 1, detectMs: 1, attempts: 1 }, verify: rep, backups: [text], deviations: [text], journal: text, message: text, durationMs: 1, roundTrips: 1 } as unknown as HostReport;
         expectTerminalSafe(renderReport(report, p), 'renderReport');
         expectTerminalSafe(renderFleetSummary([{ target: { name: text, destination: text, ssh: {}, req: {} }, display: text, outcome: 'failed', ok: false, plan: null, report, message: text, durationMs: 1, logPath: null }], p), 'renderFleetSummary');
       }

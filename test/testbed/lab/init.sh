@@ -4,7 +4,8 @@
 #   unshare --mount --uts --ipc --pid --fork --kill-child --propagation private -- bash init.sh HOSTDIR
 # Every mount made here lives only in this boot's mount namespace: when this process exits (reboot,
 # halt, boot failure) or is SIGKILLed (power cut), the kernel kills every process of the host and the
-# mounts disappear. Exit codes: 42 reboot, 43 halt/power off, 50 boot failure (host stays down), 60 seeding failed.
+# mounts disappear. Exit codes: 42 reboot, 43 halt/power off, 44 power cut and 45 reset at a fault point,
+# 50 boot failure (host stays down), 60 seeding failed.
 set -u
 H=$1
 D=$(cd "$(dirname "$0")/.." && pwd)          # test/testbed
@@ -38,9 +39,11 @@ if [ "$BOOTPART" = 1 ]; then
 fi
 mount --bind "$D/host" "$R/usr/lib/dom0up-testbed" && mount -o remount,bind,ro "$R/usr/lib/dom0up-testbed"
 mount -t tmpfs -o mode=755,size=64m,nosuid,nodev run "$R/run"
-mkdir -m 755 "$R/run/sshd" "$R/run/testbed" "$R/run/testbed/faults" "$R/run/lock"
+mkdir -m 755 "$R/run/sshd" "$R/run/testbed" "$R/run/testbed/faults" "$R/run/testbed/fired" "$R/run/lock"
 cp "$C/spec.json" "$R/run/testbed/host.json"
 mount --bind "$C/faults" "$R/run/testbed/faults" && mount -o remount,bind,ro "$R/run/testbed/faults"
+# fault points record their firings here (host/tb/faultpoints.py), read from outside as ctl/fired
+mkdir -p "$C/fired" && mount --bind "$C/fired" "$R/run/testbed/fired"
 mount -t sysfs -o ro,nosuid,nodev,noexec sysfs "$R/sys"
 
 # ---- first power-on: the CentOS 6.10 installation -----------------------------------------------
@@ -99,9 +102,11 @@ if [ -e "$C/faults/host-key-change" ]; then
   rm -f "$C/faults/host-key-change"
   log "new host key generated (fault knob host-key-change)"
 fi
+# a fault point cuts the power or resets the machine from inside: SIGPWR (host/tb/faultpoints.py)
+want=none
+trap 'want=power' PWR
 chroot "$R" /usr/sbin/sshd -D -e -f /etc/ssh/sshd_config 2>>"$C/sshd.log" &
 sshd=$!
-want=none
 trap 'want=reboot' USR1
 trap 'want=halt' USR2 TERM
 echo up > "$C/state"
@@ -114,6 +119,12 @@ while :; do
     sleep infinity & sshd=$!
   fi
 done
+if [ "$want" = power ]; then
+  kill -STOP -1 2>/dev/null      # freeze every process of the host at once, then end the boot
+  act=$(cat "$R/run/testbed/power-action" 2>/dev/null)
+  [ "$act" = reset ] && { log "reset at a fault point"; exit 45; }
+  log "power cut at a fault point"; exit 44
+fi
 cmd=$(cat "$R/run/testbed/reboot-command" 2>/dev/null)
 log "$want requested${cmd:+ by '$cmd'}; going down in ${REBOOT_DELAY_MS}ms"
 sleep "$(awk "BEGIN{print ${REBOOT_DELAY_MS}/1000}")"

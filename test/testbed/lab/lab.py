@@ -75,7 +75,7 @@ class Host:
     # ---- the disk -------------------------------------------------------------------------------
     def prepare(self):
         d = self.dir
-        for sub in ('upper', 'work', 'root', 'bootmnt', 'ctl/faults', 'ctl/run'):
+        for sub in ('upper', 'work', 'root', 'bootmnt', 'ctl/faults', 'ctl/run', 'ctl/fired'):
             os.makedirs(os.path.join(d, sub), exist_ok=True)
         up = os.path.join(d, 'upper')
         # hide everything at / that a CentOS 6 box would not have, and Debian's identity files
@@ -147,6 +147,9 @@ class Host:
                 os.unlink(os.path.join(self.ctl, 'init.pid'))
             except OSError:
                 pass
+            if rc == 45:
+                self.log('reset at a fault point')
+                rc = 42                 # the machine boots again, like after a reboot
             if rc == 42 and not os.path.exists(os.path.join(self.ctl, 'faults', 'never-return')):
                 down = int(self.spec.get('downtimeMs', 1000))
                 self.set_state('down')
@@ -159,6 +162,9 @@ class Host:
                 continue
             if rc == 42:
                 self.log('reboot: the host does not come back (fault knob never-return); off until powered on')
+                await self.stay('off')
+            elif rc == 44:
+                self.log('power cut at a fault point')
                 await self.stay('off')
             elif rc == 50:
                 self.log('boot failed; the host stays down until powered on')

@@ -3,7 +3,8 @@
  * procfs accepts no new directories and refuses to be an overlay layer, so this is the one place the
  * test bed bends a path instead of providing a real file system object. Only absolute paths given to
  * the libc calls below are redirected; `ls /proc` does not list `xen`, statically linked programs and
- * raw syscalls see the real procfs. Built at test time with the machine's gcc (see lab/lab.py). */
+ * raw syscalls see the real procfs. Built at test time with the machine's gcc (see lab/lab.py),
+ * together with faultpoints.c (the fault points: its write hooks are called from the open wrappers). */
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <dlfcn.h>
@@ -35,6 +36,12 @@ static const char *map(const char *path, char *buf, size_t n)
 #define NEXT(ret, name, params) static ret (*next_##name) params; if (!next_##name) next_##name = (ret (*) params)dlsym(RTLD_NEXT, #name)
 #define BUF char b[4096]
 
+int tb_fp_open_pre(int dirfd, const char *path, int flags);
+void tb_fp_open_post(int fd, int dirfd, const char *path, int flags);
+int tb_fp_fopen_flags(const char *mode);
+#define FP_PRE(d, p, f) if (tb_fp_open_pre(d, p, f) < 0) return -1
+#define FP_RET(fd, d, p, f) do { int fd_ = (fd); tb_fp_open_post(fd_, d, p, f); return fd_; } while (0)
+
 static int has_mode(int flags) { return (flags & O_CREAT) || ((flags & O_TMPFILE) == O_TMPFILE); }
 
 int open(const char *p, int flags, ...)
@@ -42,35 +49,39 @@ int open(const char *p, int flags, ...)
 	NEXT(int, open, (const char *, int, ...)); BUF;
 	mode_t m = 0;
 	if (has_mode(flags)) { va_list a; va_start(a, flags); m = va_arg(a, mode_t); va_end(a); }
-	return next_open(map(p, b, sizeof b), flags, m);
+	FP_PRE(AT_FDCWD, p, flags);
+	FP_RET(next_open(map(p, b, sizeof b), flags, m), AT_FDCWD, p, flags);
 }
 int open64(const char *p, int flags, ...)
 {
 	NEXT(int, open64, (const char *, int, ...)); BUF;
 	mode_t m = 0;
 	if (has_mode(flags)) { va_list a; va_start(a, flags); m = va_arg(a, mode_t); va_end(a); }
-	return next_open64(map(p, b, sizeof b), flags, m);
+	FP_PRE(AT_FDCWD, p, flags);
+	FP_RET(next_open64(map(p, b, sizeof b), flags, m), AT_FDCWD, p, flags);
 }
 int openat(int d, const char *p, int flags, ...)
 {
 	NEXT(int, openat, (int, const char *, int, ...)); BUF;
 	mode_t m = 0;
 	if (has_mode(flags)) { va_list a; va_start(a, flags); m = va_arg(a, mode_t); va_end(a); }
-	return next_openat(d, map(p, b, sizeof b), flags, m);
+	FP_PRE(d, p, flags);
+	FP_RET(next_openat(d, map(p, b, sizeof b), flags, m), d, p, flags);
 }
 int openat64(int d, const char *p, int flags, ...)
 {
 	NEXT(int, openat64, (int, const char *, int, ...)); BUF;
 	mode_t m = 0;
 	if (has_mode(flags)) { va_list a; va_start(a, flags); m = va_arg(a, mode_t); va_end(a); }
-	return next_openat64(d, map(p, b, sizeof b), flags, m);
+	FP_PRE(d, p, flags);
+	FP_RET(next_openat64(d, map(p, b, sizeof b), flags, m), d, p, flags);
 }
-int __open_2(const char *p, int f) { NEXT(int, __open_2, (const char *, int)); BUF; return next___open_2(map(p, b, sizeof b), f); }
-int __open64_2(const char *p, int f) { NEXT(int, __open64_2, (const char *, int)); BUF; return next___open64_2(map(p, b, sizeof b), f); }
-int __openat_2(int d, const char *p, int f) { NEXT(int, __openat_2, (int, const char *, int)); BUF; return next___openat_2(d, map(p, b, sizeof b), f); }
-int __openat64_2(int d, const char *p, int f) { NEXT(int, __openat64_2, (int, const char *, int)); BUF; return next___openat64_2(d, map(p, b, sizeof b), f); }
-FILE *fopen(const char *p, const char *m) { NEXT(FILE *, fopen, (const char *, const char *)); BUF; return next_fopen(map(p, b, sizeof b), m); }
-FILE *fopen64(const char *p, const char *m) { NEXT(FILE *, fopen64, (const char *, const char *)); BUF; return next_fopen64(map(p, b, sizeof b), m); }
+int __open_2(const char *p, int f) { NEXT(int, __open_2, (const char *, int)); BUF; FP_PRE(AT_FDCWD, p, f); FP_RET(next___open_2(map(p, b, sizeof b), f), AT_FDCWD, p, f); }
+int __open64_2(const char *p, int f) { NEXT(int, __open64_2, (const char *, int)); BUF; FP_PRE(AT_FDCWD, p, f); FP_RET(next___open64_2(map(p, b, sizeof b), f), AT_FDCWD, p, f); }
+int __openat_2(int d, const char *p, int f) { NEXT(int, __openat_2, (int, const char *, int)); BUF; FP_PRE(d, p, f); FP_RET(next___openat_2(d, map(p, b, sizeof b), f), d, p, f); }
+int __openat64_2(int d, const char *p, int f) { NEXT(int, __openat64_2, (int, const char *, int)); BUF; FP_PRE(d, p, f); FP_RET(next___openat64_2(d, map(p, b, sizeof b), f), d, p, f); }
+FILE *fopen(const char *p, const char *m) { NEXT(FILE *, fopen, (const char *, const char *)); BUF; int fl = tb_fp_fopen_flags(m); if (tb_fp_open_pre(AT_FDCWD, p, fl) < 0) return NULL; FILE *f = next_fopen(map(p, b, sizeof b), m); tb_fp_open_post(f ? fileno(f) : -1, AT_FDCWD, p, fl); return f; }
+FILE *fopen64(const char *p, const char *m) { NEXT(FILE *, fopen64, (const char *, const char *)); BUF; int fl = tb_fp_fopen_flags(m); if (tb_fp_open_pre(AT_FDCWD, p, fl) < 0) return NULL; FILE *f = next_fopen64(map(p, b, sizeof b), m); tb_fp_open_post(f ? fileno(f) : -1, AT_FDCWD, p, fl); return f; }
 int stat(const char *p, struct stat *s) { NEXT(int, stat, (const char *, struct stat *)); BUF; return next_stat(map(p, b, sizeof b), s); }
 int stat64(const char *p, struct stat64 *s) { NEXT(int, stat64, (const char *, struct stat64 *)); BUF; return next_stat64(map(p, b, sizeof b), s); }
 int lstat(const char *p, struct stat *s) { NEXT(int, lstat, (const char *, struct stat *)); BUF; return next_lstat(map(p, b, sizeof b), s); }

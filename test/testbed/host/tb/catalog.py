@@ -132,10 +132,21 @@ def P(name, version, release, arch, repo, size_kb, requires=(), files=(), script
 
 
 def kernel_pkg(kver, repo='xen'):
+    """A Virt SIG kernel: its %posttrans also runs grub-bootxen.sh when the helper is there."""
     ver, rel = kver.split('-', 1)
     return P('kernel', ver, rel, 'x86_64', repo, 41_200, requires=['kernel-firmware>=' + kver],
              files=boot_kernel_files(kver, 'x86_64'),
              scripts=['post:kernel', 'posttrans:kernel'], summary='The Linux kernel', installonly=True)
+
+
+def stock_kernel_update(kver=common.STOCK_UPDATE_KVER):
+    """A CentOS kernel update (package name `kernel` too): %post new-kernel-pkg --install, %posttrans
+    only new-kernel-pkg --mkinitrd --update (the stock spec knows nothing of grub-bootxen.sh)."""
+    ver, rel = kver.split('-', 1)
+    return [P('kernel', ver, rel, 'x86_64', 'updates', 31_900, requires=['kernel-firmware>=' + kver],
+              files=boot_kernel_files(kver, 'x86_64'), scripts=['post:kernel', 'posttrans:kernel-stock'],
+              summary='The Linux kernel', installonly=True),
+            P('kernel-firmware', ver, rel, 'noarch', 'updates', 29_100, summary='Firmware files used by the Linux kernel')]
 
 
 def xen_pkgs(repo='xen', kernel_versions=(XK,)):
@@ -212,13 +223,15 @@ def repo_packages(kind, arch, extra_kernels=()):
     if kind == 'os':
         return [p for p in BASE if p['repo'] == 'base'] + [kernel_stock()]
     if kind == 'updates':
-        return [p for p in BASE if p['repo'] == 'updates']
+        stock = [k for k in extra_kernels if k.startswith('2.6.32-')]
+        return [p for p in BASE if p['repo'] == 'updates'] + [q for k in [common.STOCK_UPDATE_KVER] + stock
+                                                              for q in stock_kernel_update(k)]
     if kind == 'extras':
         return list(EXTRAS)
     if kind == 'xen-410':
         if arch != 'x86_64':
             return []
-        return xen_pkgs('xen', (XK,) + tuple(extra_kernels))
+        return xen_pkgs('xen', (XK,) + tuple(k for k in extra_kernels if not k.startswith('2.6.32-')))
     return []
 
 

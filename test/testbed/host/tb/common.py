@@ -13,6 +13,8 @@ XEN_RELEASE = '2.el6'
 XEN_FULL = XEN_VERSION + '-' + XEN_RELEASE          # 4.10.4.134.g6ea37c69c7-2.el6
 XEN_KVER = '4.9.241-37.el6'                         # Virt SIG dom0 kernel (version-release)
 STOCK_KVER = '2.6.32-754.el6'
+# the last kernel update of CentOS 6.10 (vault.centos.org/6.10/updates, Nov 2020)
+STOCK_UPDATE_KVER = '2.6.32-754.35.1.el6'
 
 XEN_KERNEL_SYSCONFIG = (
     'BOOT_XEN_AS_DEFAULT="yes"\n'

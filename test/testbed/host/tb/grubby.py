@@ -649,14 +649,19 @@ def nkp_main(argv):
                    '[--make-default] [--add-plymouth-initrd] [--host-only] [--devtreefile=<devicetree.dtb>] '
                    '<--install | --remove | --update> <kernel-version>')
         return 1
+    # RHEL 6 new-kernel-pkg (grubby 7.0.15-4+, rhbz#991197): /etc/sysconfig/kernel's HYPERVISOR and
+    # HYPERVISOR_ARGS are the defaults of --multiboot/--mbargs, for EVERY kernel package installed
+    kc = sysconfig('/etc/sysconfig/kernel')
+    mb = o.get('--multiboot') or kc.get('HYPERVISOR') or None
+    mbargs = o.get('--mbargs') or kc.get('HYPERVISOR_ARGS') or None
     if mode == 'install':
-        return nkp_install(version, o.get('--package', 'kernel'), o.get('--multiboot'), o.get('--mbargs'),
+        return nkp_install(version, o.get('--package', 'kernel'), mb, mbargs,
                            o.get('--initrdfile'), o.get('--kernel-args'), True if o.get('--make-default') else None)
     if mode == 'update':
         if o.get('--mkinitrd'):
             if mkinitrd(version) != 0:
                 return 1
-        return nkp_update(version, o.get('--multiboot'), o.get('--kernel-args'))
+        return nkp_update(version, mb, o.get('--kernel-args'))
     if mode == 'remove':
         if os.path.exists(config_target('/etc/grub.conf')):
             cfg = read_config()

@@ -12,7 +12,7 @@ import subprocess
 import sys
 import time
 
-from . import common, catalog, rpmdb, pgp
+from . import common, catalog, faultpoints, rpmdb, pgp
 
 RELEASEVER = '6'
 CACHE = '/var/cache/yum/.testbed-fetched.json'
@@ -217,9 +217,10 @@ def run_script(which, p, out):
     if which == 'post:kernel':
         cmd = ['/sbin/new-kernel-pkg', '--package', 'kernel', '--install', k]
         env = None
-    elif which == 'posttrans:kernel':
+    elif which in ('posttrans:kernel', 'posttrans:kernel-stock'):
         rc = _run(['/sbin/new-kernel-pkg', '--package', 'kernel', '--mkinitrd', '--dracut', '--depmod', '--update', k], None, out, which, p)
-        if os.path.exists('/etc/sysconfig/xen-kernel') and os.path.exists('/usr/bin/grub-bootxen.sh'):
+        # the Virt SIG kernel's %posttrans only (xen-centos6-facts.md 1.7): a stock kernel never calls it
+        if which == 'posttrans:kernel' and os.path.exists('/etc/sysconfig/xen-kernel') and os.path.exists('/usr/bin/grub-bootxen.sh'):
             env = dict(os.environ, kver=k)
             _run(['/usr/bin/grub-bootxen.sh'], env, out, which, p)
         return rc
@@ -439,6 +440,14 @@ def load_repos(opts, out, arch, header):
     return enabled, offered
 
 
+def by_nevr(offered, spec):
+    """The offered package a NAME-VERSION-RELEASE or NAME-VERSION spec names, else None."""
+    for p in offered:
+        if spec in ('%s-%s-%s' % (p['name'], p['version'], p['release']), '%s-%s' % (p['name'], p['version'])):
+            return p
+    return None
+
+
 def latest(offered, name):
     c = [p for p in offered if p['name'] == name]
     best = None
@@ -501,6 +510,18 @@ def run(cmd, pkgs, opts, out, arch):
         for name in pkgs:
             base = re.sub(r'\.(x86_64|noarch|i686)$', '', name)
             best = latest(offered, base)
+            exact = None if best is not None else by_nevr(offered, base)
+            if exact is not None:
+                # NAME-VERSION-RELEASE (or NAME-VERSION): that package; an install-only one (kernel) goes in
+                # beside the others even when a newer one is installed
+                base, best = exact['name'], exact
+                have = rpmdb.installed(db, base)
+                if any(h['version'] == best['version'] and h['release'] == best['release'] for h in have):
+                    out('Package %s already installed and latest version' % fullname(best))
+                    continue
+                if best['installonly'] or not have:
+                    want.append(best)
+                    continue
             have = rpmdb.installed(db, base)
             if best is None:
                 if have:
@@ -698,6 +719,7 @@ def transaction(want, offered, db, opts, out, arch):
     for p in order:
         step += 1
         olds = [h for h in rpmdb.installed(db, p['name'])] if not p['installonly'] else []
+        fault_point('before', p, out)
         out('  %-10s : %-55s %d/%d ' % ('Updating' if olds else 'Installing', fullname(p), step, total_steps))
         try:
             for path, kind, ident, size in p['files']:
@@ -719,12 +741,14 @@ def transaction(want, offered, db, opts, out, arch):
             elif s.startswith('posttrans:'):
                 posttrans.append((s, p))
         p['_olds'] = olds
+        fault_point('after', p, out)
     for p in order:
         for o in p.get('_olds', []):
             step += 1
             out('  %-10s : %-55s %d/%d ' % ('Cleanup', rpmdb.nvra(o), step, total_steps))
     for s, p in posttrans:
         run_script(s, p, out)
+        fault_point('posttrans', p, out)
     for n, p in enumerate(order, 1):
         out('  %-10s : %-55s %d/%d ' % ('Verifying', fullname(p), n, len(order)))
     out('')
@@ -743,6 +767,14 @@ def transaction(want, offered, db, opts, out, arch):
         out('')
     out('Complete!')
     return 1 if failed else 0
+
+
+def fault_point(when, p, out):
+    """A test's fault point in the middle of the transaction (host/tb/faultpoints.py): `fail` stops
+    yum right here with the rule's exit code; the rest of the transaction never runs."""
+    d = faultpoints.fire('yum', when, p['name'])
+    if d[0] == 'fail':
+        raise YumExit(d[2])
 
 
 def order_plan(plan):
