@@ -285,3 +285,51 @@ export async function testbed(): Promise<typeof import('../test/testbed/index.js
   const why = tb.testbedUnavailableReason();
   return why ?? tb;
 }
+
+// ---- the test bed's own memory -------------------------------------------------------------------------
+/**
+ * Memory of a fleet's processes: the lab and every process of every simulated host (sshd, shells,
+ * stand-in programs), as the sum of their PSS (shared pages split fairly; this machine's binaries and
+ * libraries are shared by all hosts through the overlay). Kernel memory (page cache of the hosts'
+ * disks, mounts, namespaces) is not included; MemAvailable would include it but moves with
+ * everything else running on the machine.
+ */
+export function fleetPss(fleet: Fleet): { pssKiB: number; procs: number } {
+  const fleetDir = fleet.dir;
+  const lab = Number(readState(path.join(fleetDir, 'lab.pid')) || 0);
+  let pss = 0;
+  let procs = 0;
+  const seen = new Set<number>();
+  const todo = lab ? [lab] : [];
+  // the lab's own unshare parent, too
+  for (const h of fleet.hosts) {
+    const init = Number(readState(path.join(h.dir, 'ctl', 'init.pid')) || 0);
+    if (init) todo.push(init);
+  }
+  while (todo.length) {
+    const p = todo.pop()!;
+    if (seen.has(p)) continue;
+    seen.add(p);
+    try {
+      const m = /^Pss:\s+(\d+) kB/m.exec(fs.readFileSync(`/proc/${p}/smaps_rollup`, 'utf8'));
+      if (m) {
+        pss += Number(m[1]);
+        procs++;
+      }
+    } catch {
+      continue;
+    }
+    todo.push(...childrenOf(p));
+  }
+  return { pssKiB: pss, procs };
+}
+
+/** Disk used by a fleet (its hosts' overlay upper dirs and /boot images), KiB. */
+export function fleetDiskKiB(fleet: Fleet): number {
+  try {
+    return Number(execFileSync('du', ['-sk', fleet.dir], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).split(/\s/)[0]);
+  } catch (e) {
+    const out = (e as { stdout?: string }).stdout;
+    return out ? Number(out.split(/\s/)[0]) : NaN;
+  }
+}

@@ -4,7 +4,7 @@
 // nothing here fails a build. Run with tsx (npm run bench does): the SSH benchmarks import the
 // TypeScript test bed (test/testbed/) to start simulated hosts.
 import os from 'node:os';
-const all = { grub: './grub.mjs', overhead: './overhead.ts', fleet: './fleet.ts' };
+const all = { grub: './grub.mjs', overhead: './overhead.ts', fleet: './fleet.ts', scale: './scale.ts' };
 const args = process.argv.slice(2);
 const opts = Object.fromEntries(args.filter((a) => a.startsWith('--')).map((a) => {
   const [k, ...v] = a.slice(2).split('=');

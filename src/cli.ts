@@ -6,6 +6,7 @@ import yargs, { type Argv } from 'yargs';
 import { userFacing } from './errors.js';
 import { checkEntryValues } from './grub/entry-values.js';
 import { visible } from './ui/escape.js';
+import { DEFAULT_FORKS } from './fleet/pool.js';
 import { processStreams, Ui, type Streams } from './ui/io.js';
 
 import { EXIT } from './exit-codes.js';
@@ -90,7 +91,7 @@ function fleetOptions<T>(y: Argv<T>) {
   return y
     .option('inventory', { type: 'string', describe: 'inventory: host list, Ansible INI/YAML, ansible-inventory --list JSON, or ssh_config (-i also takes one)', group: 'Fleet:' })
     .option('limit', { type: 'string', describe: 'Ansible host pattern over the inventory (groups, globs, ~regex, a:b, &g, !g)', group: 'Fleet:' })
-    .option('forks', { type: 'number', describe: 'hosts worked on at once (facts, plans, installs)', default: 16, group: 'Fleet:' })
+    .option('forks', { type: 'number', describe: 'hosts worked on at once (facts, plans, installs)', default: DEFAULT_FORKS, group: 'Fleet:' })
     .option('serial', { type: 'string', describe: 'reboot batch size: N hosts or P% of them', default: '25%', group: 'Fleet:' })
     .option('max-fail', { type: 'string', describe: 'failures allowed (N or P%) before no further host is rebooted', default: '0', group: 'Fleet:' });
 }
@@ -148,7 +149,7 @@ export async function run(argv: string[], streams: Streams = processStreams()): 
       identityOrInventory: toArray(a.identity),
       inventories: toArray(a.inventory),
       ...(a.limit !== undefined ? { limit: String(a.limit) } : {}),
-      forks: Number(a.forks ?? 16),
+      forks: Number(a.forks ?? DEFAULT_FORKS),
       serial: String(a.serial ?? '25%'),
       maxFail: String(a['max-fail'] ?? '0'),
       ssh,

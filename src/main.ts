@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { setMaxListeners } from 'node:events';
 import { run } from './cli.js';
 import { activeRuns, interruptExitCode, setProcessInterruptSignal } from './apply/interrupt.js';
 
@@ -6,6 +7,9 @@ import { activeRuns, interruptExitCode, setProcessInterruptSignal } from './appl
 // releases the host lock and reports `interrupted` with the phase; exit 130/143/129); a second one
 // quits at once. With no run in progress, quit at once.
 const interrupt = new AbortController();
+// every host of a fleet run listens on it (--forks 32 and more at once): no MaxListenersExceededWarning
+// in the middle of the progress board
+setMaxListeners(0, interrupt.signal);
 setProcessInterruptSignal(interrupt.signal);
 let signals = 0;
 for (const name of ['SIGINT', 'SIGTERM'] as const) {
@@ -16,7 +20,7 @@ for (const name of ['SIGINT', 'SIGTERM'] as const) {
       interrupt.abort(name);
       return;
     }
-    if (activeRuns() > 0) process.stderr.write(`\ndom0up: ${name}: quitting now; the host lock stays (the next run from this machine takes it over)\n`);
+    if (activeRuns() > 0) process.stderr.write(`\ndom0up: ${name}: quitting now; the host lock stays until its lease runs out (2 minutes after the host's last step of this run)\n`);
     process.exit(interruptExitCode(name));
   });
 }

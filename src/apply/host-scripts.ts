@@ -102,10 +102,18 @@ export function acquireLockScript(o: AcquireOptions): string {
     '  age=$(( now - $(stat -c %Y "$L") ))',
     `  hboot=$(sed -n 's/^boot=//p' "$L" 2>/dev/null | head -n 1); cboot=$(${BOOT_ID})`,
     '  live=0; [ "$age" -lt ' + LEASE_S + ' ] && live=1',
-    '  if [ "$live" = 1 ] && [ -n "$hboot" ] && [ "$hboot" != BOOT ] && [ "$hboot" != "$cboot" ] && [ "$now" -ge "$until" ]; then live=0; echo "tookover_reason=the host rebooted"; fi',
+    // seconds since this boot: how long PID 1 has run (procps 3.2.8's etime: [[dd-]hh:]mm:ss)
+    `  up=$(ps -o etime= -p 1 2>/dev/null | awk -F'[-:]' '{ n = NF; s = $n + 60 * $(n-1); if (n >= 3) s += 3600 * $(n-2); if (n >= 4) s += 86400 * $(n-3); print s }'); case "$up" in ''|*[!0-9]*) up=0 ;; esac`,
+    '  if [ -n "$hboot" ] && [ "$hboot" != BOOT ] && [ "$hboot" != "$cboot" ]; then',
+    // renewals were made in an earlier boot: only a reboot lease keeps the lock, until its owner is
+    // back (it must take the lock again within LEASE_S of the new boot); without one (a power cut) it is free
+    '    live=0',
+    `    if [ "$now" -lt "$until" ] && [ "$up" -ge ${LEASE_S} ]; then until=0; echo "tookover_reason=its owner did not come back after the reboot"; fi`,
+    '    [ "$now" -ge "$until" ] && echo "tookover_reason=the host rebooted"',
+    '  fi',
     '  if [ "$held" != "$mine" ]; then',
     `    if [ "$live" = 1 ] || { [ "$now" -lt "$until" ] && [ "$brk" = 0 ]; }; then`,
-    '      echo "lock_age=$age"; echo "lock_until=$until"; echo "lock_now=$now"; echo "lock_begin"; head -c 4096 "$L"; echo; echo "lock_end"',
+    '      echo "lock_age=$age"; echo "lock_until=$until"; echo "lock_now=$now"; echo "lock_live=$live"; echo "lock_begin"; head -c 4096 "$L"; echo; echo "lock_end"',
     `      exit ${HOST_EXIT.lockRefused}`,
     '    fi',
     '    echo "tookover_age=$age"; echo "tookover_until=$until"; echo "tookover_begin"; head -c 4096 "$L"; echo; echo "tookover_end"',

@@ -166,7 +166,7 @@ class Provision {
   private plan!: Plan;
   private session: RunSession | null = null;
   /** What the run has done to the host so far (for the messages of a failure or an interruption). */
-  private readonly done = { begun: false, written: [] as FileStep[], yumStarted: false, yumDone: false, oneShot: false, rebootSent: false, committed: false };
+  private readonly done = { begun: false, written: [] as FileStep[], yumStarted: false, yumDone: false, oneShot: false, rebootSent: false, verified: false, committed: false };
   private phaseNow = 'facts';
   private planContext: PlanContext = {};
   /** The lock of a run that is gone was taken over (reported with the lock step). */
@@ -209,6 +209,7 @@ class Provision {
     const way = kg ? `GRUB still boots entry ${kg.index} "${kg.title}" (${kg.kind === 'xen' ? `Xen, ${kg.version}` : kg.version ?? kg.kind}) as before the run` : 'the default entry is unchanged';
     const back = `dom0up rollback ${this.ctx.target} --run ${this.ctx.runId} restores every file as it was before this run`;
     if (this.done.committed) return `the Xen entry is the permanent default now; ${back}`;
+    if (this.done.verified) return `the host runs the verified Xen Dom0, but ${way.replace('GRUB still boots', 'GRUB boots')} at the next reboot until the commit; run again to commit; ${back}`;
     if (this.done.rebootSent) {
       return this.plan.staging ? `the host was rebooting into the Xen entry once; ${way} at the reboot after that; run again to verify and commit; ${back}` : `the host was rebooting into the new default; run again to verify; ${back}`;
     }
@@ -250,7 +251,7 @@ class Provision {
     // a run that stopped half-way (interrupted, connection lost, killed): say where; the plan below
     // starts from what the host has now, so this run continues from there
     const prev = previousRun(this.facts.state.runs, this.facts.state.lastRunSteps);
-    if (prev && (!prev.finished || !CLEAN_OUTCOMES.has(prev.outcome ?? '')) && this.facts.state.lock?.runId !== prev.runId) {
+    if (prev && (!prev.finished || !CLEAN_OUTCOMES.has(prev.outcome ?? ''))) {
       const d = `run ${prev.runId} stopped at ${prev.phase}${prev.outcome && prev.outcome !== 'failed' ? ` (${prev.outcome})` : ''}${prev.error ? ` (${prev.error.slice(0, 200)})` : ''}; continuing from what the host has now`;
       this.report.steps.push({ id: 'resume', status: 'done', detail: d, durationMs: 0 });
       this.ev.done('resume', 'ok', d);
@@ -339,6 +340,7 @@ class Provision {
             const rep = await this.verifyAfterReboot(s);
             this.report.verify = rep;
             if (!rep.ok) return this.verifyFailed(rep);
+            this.done.verified = true;
           }
           break;
         }
@@ -422,10 +424,19 @@ class Provision {
       this.afterScript(phase, r, writes, oneShot, first, o.tail !== undefined);
       return r;
     };
-    if (o.tail) return run();
+    const detail = () => `${first ? `lock ${this.ctx.runId}${this.tookOver ? ` (${this.tookOver})` : ''}; journal /var/lib/dom0up/runs/${this.ctx.runId}` : ''}${first && (writes.length || oneShot) ? '; ' : ''}${writes.map((w) => `${w.action === 'create' ? 'created' : 'updated'} ${w.via ?? w.path}`).join(', ')}${oneShot ? `${writes.length ? '; ' : ''}entry ${oneShot.index} boots once` : ''}`;
+    if (o.tail) {
+      // the batch that ends in the reboot reports within the reboot step; the lock, when this is the first script, on its own line
+      const r = await run();
+      if (first && this.done.begun) {
+        this.report.steps.push({ id: 'lock', status: 'done', detail: detail(), durationMs: 0 });
+        this.ev.done('lock', 'ok', detail());
+      }
+      return r;
+    }
     if (!writes.length && !oneShot && !first) return run();
     const text = first && !writes.length ? 'taking the lock, recording the host as it is' : `writing ${label}`;
-    return this.step(first ? 'lock' : writes[0]?.id ?? (oneShot ? 'one-shot' : phase), text, run, () => `${first ? `lock ${this.ctx.runId}${this.tookOver ? ` (${this.tookOver})` : ''}; journal /var/lib/dom0up/runs/${this.ctx.runId}` : ''}${first && (writes.length || oneShot) ? '; ' : ''}${writes.map((w) => `${w.action === 'create' ? 'created' : 'updated'} ${w.via ?? w.path}`).join(', ')}${oneShot ? `${writes.length ? '; ' : ''}entry ${oneShot.index} boots once` : ''}`);
+    return this.step(first ? 'lock' : writes[0]?.id ?? (oneShot ? 'one-shot' : phase), text, run, detail);
   }
 
   /** Reads a batch script's result: what was written, what failed and why. */

@@ -36,7 +36,7 @@ export function describeLockRefusal(stdout: string): { message: string; hint: st
   const ownerLine = /^owner=(.*)$/m.exec(body)?.[1];
   const owner = ownerLine ? parseLockInfo(ownerLine) : parseLockInfo(body);
   const who = owner ? `run ${owner.runId} (${owner.command}) from ${owner.controller} pid ${owner.pid}, started ${owner.startedAt}` : 'another dom0up run';
-  if (Number.isFinite(age) && age < LEASE_S) {
+  if (kv.get('lock_live') === '1' || (kv.get('lock_live') === undefined && Number.isFinite(age) && age < LEASE_S)) {
     return {
       message: `${who} holds the host lock and renewed it ${age} s ago: it is running`,
       hint: 'wait for it to finish (a run whose controller died releases the lock after ' + `${LEASE_S} s without renewal)`,
@@ -102,7 +102,7 @@ export class RunSession {
     if (r.timedOut) throw new RemoteError(this.t.target, phase, `${what} took too long (the host was asked to stop it)`);
     if (r.code === HOST_EXIT.lockRefused) {
       const d = describeLockRefusal(r.out);
-      throw new LockRefusedError(this.t.target, phase, d.message, d.hint);
+      throw new LockRefusedError(this.t.target, 'lock', d.message, d.hint);
     }
     if (r.code === HOST_EXIT.lockLost) {
       this.locked = false;

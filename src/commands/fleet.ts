@@ -46,7 +46,7 @@ export interface FleetCliOptions {
   rebootTimeoutS?: number;
 }
 
-export const DEFAULT_FORKS = 16;
+export { DEFAULT_FORKS } from '../fleet/pool.js';
 export const DEFAULT_SERIAL = '25%';
 export const DEFAULT_MAX_FAIL = '0';
 
@@ -73,6 +73,7 @@ export async function fleetCli(ui: Ui, o: FleetCliOptions): Promise<number> {
     }
   }
   const targets = await resolveTargets({ hosts: o.hosts, inventories, ...(o.limit !== undefined ? { limit: o.limit } : {}), ssh, req: o.req });
+  reportConnectionNotes(ui, targets);
   let serial: number;
   let maxFail: number;
   try {
@@ -89,9 +90,14 @@ export async function fleetCli(ui: Ui, o: FleetCliOptions): Promise<number> {
     case 'verify':
       return fleetVerify(ui, targets, o, open);
     case 'plan': {
-      const { results, conns } = await planFleet(targets, { forks: o.forks, mode: 'apply', open, planContextFor: planContextOf });
-      await Promise.all([...conns.values()].map((c) => c.transport.close().catch(() => undefined)));
-      if (o.json) ui.json({ hosts: results.map((r) => ({ host: r.display, name: r.target.name, outcome: r.outcome, message: r.message, plan: r.plan, roundTrips: conns.get(r.target)?.transport.roundTrips ?? null })) });
+      const board = new Board(ui, targets.map((t) => t.name), { json: o.json, title: 'plan', quietPlain: true });
+      let results: HostResult[];
+      try {
+        ({ results } = await planFleet(targets, { forks: o.forks, mode: 'apply', open, close: true, planContextFor: planContextOf, ...planHooks(board) }));
+      } finally {
+        board.stop();
+      }
+      if (o.json) ui.json({ hosts: results.map((r) => ({ host: r.display, name: r.target.name, outcome: r.outcome, message: r.message, plan: r.plan, ...notesJson(r.target) })) });
       else {
         for (const r of results) ui.print(r.plan ? renderPlan(r.plan, ui.out) : `${ui.out.bold(visible(r.display))}: ${ui.out.red(r.outcome)} — ${visible(r.message)}\n`);
         ui.print(renderFleetSummary(results, ui.out));
@@ -123,7 +129,11 @@ export interface RolloutCliOptions {
 
 /** apply / tune over targets: plans, one confirmation, installs in parallel, reboots in batches, a summary. */
 export async function rolloutCli(ui: Ui, targets: Target[], o: RolloutCliOptions): Promise<number> {
-  const board = new Board(ui, targets.map((t) => t.name), { json: o.json });
+  const hostNames = targets.map((t) => t.name);
+  const planBoard = new Board(ui, hostNames, { json: o.json, title: 'plan', quietPlain: true });
+  // the apply's board starts once the plans are confirmed
+  let applyBoard: Board | null = null;
+  const board = (): Board => (applyBoard ??= new Board(ui, hostNames, { json: o.json, title: o.mode }));
   const names = new Map<string, string>();
   let results: HostResult[];
   try {
@@ -139,36 +149,33 @@ export async function rolloutCli(ui: Ui, targets: Target[], o: RolloutCliOptions
       open: o.open,
       ...(o.planContextFor ? { planContextFor: o.planContextFor } : {}),
       ...(o.saved ? { saved: o.saved, savedSource: o.savedSource ?? 'a saved plan' } : {}),
+      ...planHooks(planBoard),
+      onHostDone: (r) => board().finish(r.target.name, r.ok, r.message, stateOf(r)),
       events: (t, display, runId) => {
         names.set(display, t.name);
-        return board.events(t.name, runId);
+        return board().events(t.name, runId);
       },
       confirm: async (plans) => {
-        // the plans and the question go below the board: it stops redrawing, and resumes below them
-        board.pause();
+        planBoard.stop();
         const pending = plans.filter((p) => p.outcome === 'pending');
         if (!o.json) {
           for (const p of plans) if (p.plan && p.plan.changed) ui.note(renderPlan(p.plan, ui.err, { diffs: plans.length <= 3 }));
           for (const p of plans) if (p.outcome === 'refused' || p.outcome === 'unreachable') ui.note(`${p.display}: ${p.outcome}: ${p.message}`);
           ui.note(`${pending.length} host(s) to change, ${plans.filter((p) => p.outcome === 'unchanged').length} unchanged, ${plans.filter((p) => !p.ok).length} refused or unreachable; reboots in batches of ${o.serial}, stop after ${o.maxFail + 1} failure(s)`);
         }
-        if (o.yes) {
-          board.resume();
-          return true;
-        }
-        if (!ui.interactive) throw new UserError(`${pending.length} host(s) would change and there is no terminal to ask`, 'review `dom0up plan`, then run again with --yes');
-        const yes = await askYesNo(ui, `Apply to ${pending.length} host(s)? [y/N] `);
-        if (yes) board.resume();
-        return yes;
+        const go = o.yes || (ui.interactive ? await askYesNo(ui, `Apply to ${pending.length} host(s)? [y/N] `) : null);
+        if (go === null) throw new UserError(`${pending.length} host(s) would change and there is no terminal to ask`, 'review `dom0up plan`, then run again with --yes');
+        if (go) for (const p of plans) if (p.outcome !== 'pending') board().finish(p.target.name, p.ok, p.message, stateOf(p));
+        return go;
       },
     });
-    for (const r of results) board.finish(r.target.name, r.ok, r.message);
   } finally {
-    board.stop();
+    planBoard.stop();
+    (applyBoard as Board | null)?.stop();
   }
   if (o.json) {
     ui.json({
-      hosts: results.map((r) => ({ host: r.display, name: r.target.name, outcome: r.outcome, ok: r.ok, message: r.message, durationMs: r.durationMs, log: r.logPath, ...(r.report ? { report: reportJson(r.report) } : { plan: r.plan }) })),
+      hosts: results.map((r) => ({ host: r.display, name: r.target.name, outcome: r.outcome, ok: r.ok, message: r.message, durationMs: r.durationMs, log: r.logPath, ...notesJson(r.target), ...(r.report ? { report: reportJson(r.report) } : { plan: r.plan }) })),
       summary: summarize(results),
     });
   } else ui.print(renderFleetSummary(results, ui.out));
@@ -187,7 +194,7 @@ export async function applySavedCli(ui: Ui, o: { file: string; ssh: SshCliOption
   if (!file.hosts.length) throw new UserError(`${o.file}: the plan has no hosts`, 'make it again with dom0up plan HOSTS --out PLAN.json');
   const saved = new Map<Target, SavedHost>();
   const targets = file.hosts.map((h) => {
-    const t: Target = { name: h.name, destination: h.destination, ssh, req: h.request };
+    const t: Target = { name: h.name, destination: h.destination, ssh, req: h.request, notes: [] };
     saved.set(t, h);
     return t;
   });
@@ -200,6 +207,39 @@ export async function applySavedCli(ui: Ui, o: { file: string; ssh: SshCliOption
     throw new UserError(`--serial/--max-fail: ${(e as Error).message}`, 'give a number of hosts or a percentage, e.g. --serial 5 or --serial 20%');
   }
   return rolloutCli(ui, targets, { mode: file.mode, forks: o.forks, serial, maxFail, breakLock: o.breakLock, ...(o.rebootTimeoutS !== undefined ? { rebootTimeoutS: o.rebootTimeoutS } : {}), json: o.json, yes: o.yes, open: (t) => openHost(t.destination, t.ssh), saved, savedSource: o.file });
+}
+
+/**
+ * Connection settings of the inventory that dom0up ignores: said once per setting, with the hosts
+ * it concerns (a group variable would otherwise repeat for every host of the group). Refusals are
+ * the hosts' results.
+ */
+export function reportConnectionNotes(ui: Ui, targets: Target[]): void {
+  const byNote = new Map<string, string[]>();
+  for (const t of targets) for (const n of t.notes) byNote.set(n, [...(byNote.get(n) ?? []), t.name]);
+  for (const [note, hosts] of byNote) {
+    const shown = hosts.length === targets.length && targets.length > 1 ? `all ${hosts.length} hosts` : hosts.length > 5 ? `${hosts.slice(0, 5).join(', ')} and ${hosts.length - 5} more` : hosts.join(', ');
+    ui.note(`${ui.err.yellow('note:')} ${note} (${shown})`);
+  }
+}
+
+/** The board's state for a finished host. */
+function stateOf(r: HostResult): 'ok' | 'fail' | 'skip' {
+  if (r.outcome === 'skipped' || r.outcome === 'cancelled') return 'skip';
+  return r.ok ? 'ok' : 'fail';
+}
+
+/** The planning round on a board. */
+function planHooks(board: Board) {
+  return {
+    onPlanStart: (t: Target) => board.begin(t.name, 'plan'),
+    onPlanDone: (r: HostResult) => board.finish(r.target.name, r.ok, r.message, r.ok ? 'ok' : 'fail'),
+  };
+}
+
+/** `notes` for a host's JSON entry, when it has any. */
+function notesJson(t: Target): { connectionNotes?: string[] } {
+  return t.notes.length ? { connectionNotes: t.notes } : {};
 }
 
 function summarize(results: HostResult[]) {
@@ -216,10 +256,21 @@ function summarize(results: HostResult[]) {
 }
 
 /** Runs `fn` on every target (at most `forks` at once) over its own connection; a user-facing failure becomes the row's error. */
-async function eachHost<T>(targets: Target[], forks: number, open: (t: Target) => ReturnType<typeof openHost>, fn: (transport: Awaited<ReturnType<typeof openHost>>['transport'], t: Target) => Promise<T>): Promise<{ t: Target; display: string; value: T | null; error: string | null }[]> {
+async function eachHost<T>(ui: Ui, title: string, json: boolean, targets: Target[], forks: number, open: (t: Target) => ReturnType<typeof openHost>, fn: (transport: Awaited<ReturnType<typeof openHost>>['transport'], t: Target) => Promise<T>, ok: (v: T) => boolean = () => true): Promise<{ t: Target; display: string; value: T | null; error: string | null }[]> {
   const slots = new Slots(forks);
-  return Promise.all(targets.map(async (t) => {
+  const board = new Board(ui, targets.map((t) => t.name), { json, title, quietPlain: true });
+  try {
+    return await Promise.all(targets.map((t) => eachOne(t).then((r) => {
+      board.finish(t.name, r.error === null && r.value !== null && ok(r.value), r.error ?? '');
+      return r;
+    })));
+  } finally {
+    board.stop();
+  }
+  async function eachOne(t: Target): Promise<{ t: Target; display: string; value: T | null; error: string | null }> {
+    if (t.refusal !== undefined) return { t, display: t.name, value: null, error: `connection settings: ${t.refusal}` };
     await slots.acquire();
+    board.begin(t.name, title);
     try {
       const { transport } = await open(t);
       try {
@@ -234,25 +285,25 @@ async function eachHost<T>(targets: Target[], forks: number, open: (t: Target) =
     } finally {
       slots.release();
     }
-  }));
+  }
 }
 
 async function fleetFacts(ui: Ui, targets: Target[], o: FleetCliOptions, open: (t: Target) => ReturnType<typeof openHost>): Promise<number> {
-  const rows = (await eachHost(targets, o.forks, open, (transport) => readHostFacts(transport))).map((r) => ({ ...r, facts: r.value }));
-  if (o.json) ui.json({ hosts: rows.map((r) => ({ host: r.display, name: r.t.name, ...(r.facts ? { facts: factsJson(r.facts) } : { error: r.error }) })) });
-  else for (const r of rows) ui.print(r.facts ? renderFacts(r.display, r.facts, ui.out) : `${ui.out.bold(visible(r.display))}: ${ui.out.red('unreachable')} — ${visible(r.error ?? '')}\n`);
+  const rows = (await eachHost(ui, 'facts', o.json, targets, o.forks, open, (transport) => readHostFacts(transport))).map((r) => ({ ...r, facts: r.value }));
+  if (o.json) ui.json({ hosts: rows.map((r) => ({ host: r.display, name: r.t.name, ...notesJson(r.t), ...(r.facts ? { facts: factsJson(r.facts) } : { error: r.error }) })) });
+  else for (const r of rows) ui.print(r.facts ? renderFacts(r.display, r.facts, ui.out) : `${ui.out.bold(visible(r.display))}: ${ui.out.red(r.t.refusal !== undefined ? 'refused' : 'unreachable')} — ${visible(r.error ?? '')}\n`);
   return Math.min(100, rows.filter((r) => r.error).length);
 }
 
 async function fleetVerify(ui: Ui, targets: Target[], o: FleetCliOptions, open: (t: Target) => ReturnType<typeof openHost>): Promise<number> {
-  const rows = (await eachHost(targets, o.forks, open, async (transport, t) => {
+  const rows = (await eachHost(ui, 'verify', o.json, targets, o.forks, open, async (transport, t) => {
     const f = await readHostFacts(transport, 'verify', { waitForXlS: 30 });
     return (await verifyRunning(transport, f, t.req)).rep;
-  })).map((r) => ({ ...r, rep: r.value }));
-  if (o.json) ui.json({ hosts: rows.map((r) => ({ host: r.display, name: r.t.name, ...(r.rep ? { ok: r.rep.ok, checks: r.rep.checks, notXen: r.rep.notXen } : { ok: false, error: r.error }) })) });
+  }, (rep) => rep.ok)).map((r) => ({ ...r, rep: r.value }));
+  if (o.json) ui.json({ hosts: rows.map((r) => ({ host: r.display, name: r.t.name, ...notesJson(r.t), ...(r.rep ? { ok: r.rep.ok, checks: r.rep.checks, notXen: r.rep.notXen } : { ok: false, error: r.error }) })) });
   else {
     for (const r of rows) {
-      ui.print(`${ui.out.bold(visible(r.display))}: ${r.rep ? (r.rep.ok ? ui.out.green('verified') : ui.out.red('does not match')) : ui.out.red('unreachable — ' + visible(r.error ?? ''))}\n`);
+      ui.print(`${ui.out.bold(visible(r.display))}: ${r.rep ? (r.rep.ok ? ui.out.green('verified') : ui.out.red('does not match')) : ui.out.red(`${r.t.refusal !== undefined ? 'refused' : 'unreachable'} — ${visible(r.error ?? '')}`)}\n`);
       if (r.rep && !r.rep.ok) ui.print(renderChecks(r.rep, ui.out));
     }
   }

@@ -81,6 +81,7 @@ async function targetsOf(o: Pick<ReviewPlanOptions, 'hosts' | 'identityOrInvento
 async function eachLive<T>(targets: Target[], forks: number, fn: (t: Target, facts: HostFacts, display: string, hostKey: string | null) => Promise<T>): Promise<{ t: Target; value: T | null; error: string | null }[]> {
   const slots = new Slots(forks);
   return Promise.all(targets.map(async (t) => {
+    if (t.refusal !== undefined) return { t, value: null, error: `connection settings: ${t.refusal}` };
     await slots.acquire();
     try {
       const { transport } = await openHost(t.destination, t.ssh);

@@ -30,7 +30,15 @@ export interface HostResult {
   logPath: string | null;
 }
 
-export interface RolloutOptions {
+/** Progress of the planning round (facts + plan of every host). */
+export interface PlanHooks {
+  onPlanStart?: (t: Target) => void;
+  onPlanDone?: (r: HostResult) => void;
+}
+
+export interface RolloutOptions extends PlanHooks {
+  /** A host's apply is over (verified, failed, skipped …). */
+  onHostDone?: (r: HostResult) => void;
   mode: PlanMode;
   forks: number;
   /** Reboot batch size (hosts). */
@@ -67,15 +75,24 @@ function failure(target: Target, display: string, err: unknown, started: number,
   };
 }
 
-/** facts + plan for every host, in parallel; connections stay open for the apply. */
-export async function planFleet(targets: Target[], o: Pick<RolloutOptions, 'forks' | 'mode' | 'open' | 'planContextFor' | 'saved'>): Promise<{ results: HostResult[]; conns: Map<Target, OpenHost>; facts: Map<Target, HostFacts>; contexts: Map<Target, PlanContext> }> {
+/**
+ * facts + plan for every host, in parallel; connections stay open for the apply, unless
+ * `close` (plan only): then each host's connection is closed as soon as its plan is made, so a
+ * large fleet never holds more than `forks` connections (and sshd sessions) at once.
+ */
+export async function planFleet(targets: Target[], o: Pick<RolloutOptions, 'forks' | 'mode' | 'open' | 'planContextFor' | 'saved'> & PlanHooks & { close?: boolean }): Promise<{ results: HostResult[]; conns: Map<Target, OpenHost>; facts: Map<Target, HostFacts>; contexts: Map<Target, PlanContext> }> {
   const slots = new Slots(o.forks);
   const conns = new Map<Target, OpenHost>();
   const planned = new Map<Target, HostFacts>();
   const contexts = new Map<Target, PlanContext>();
   const results = await Promise.all(
     targets.map(async (t) => {
+      if (t.refusal !== undefined) {
+        // its inventory asks for something dom0up does not do: not even connected to
+        return { target: t, display: t.name, outcome: 'refused' as const, ok: false, plan: null, report: null, message: `connection settings: ${t.refusal}`, durationMs: 0, logPath: null };
+      }
       await slots.acquire();
+      o.onPlanStart?.(t);
       const started = Date.now();
       try {
         let conn: OpenHost;
@@ -84,7 +101,7 @@ export async function planFleet(targets: Target[], o: Pick<RolloutOptions, 'fork
         } catch (e) {
           return failure(t, t.destination, e, started, 'unreachable');
         }
-        conns.set(t, conn);
+        if (!o.close) conns.set(t, conn);
         try {
           const facts = await readHostFacts(conn.transport);
           const saved = o.saved?.get(t);
@@ -110,11 +127,13 @@ export async function planFleet(targets: Target[], o: Pick<RolloutOptions, 'fork
           };
         } catch (e) {
           return failure(t, conn.transport.target, e, started, 'failed');
+        } finally {
+          if (o.close) await conn.transport.close().catch(() => undefined);
         }
       } finally {
         slots.release();
       }
-    }),
+    }).map((p) => p.then((r) => (o.onPlanDone?.(r), r))),
   );
   return { results, conns, facts: planned, contexts };
 }
@@ -198,7 +217,7 @@ export async function rolloutFleet(targets: Target[], o: RolloutOptions): Promis
           events.stop();
           if (holding) slots.release();
         }
-      }),
+      }).map((p, i) => (planned[i]!.ok && planned[i]!.plan?.changed ? p.then((r) => (o.onHostDone?.(r), r)) : p)),
     );
     return final;
   } finally {

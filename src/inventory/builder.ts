@@ -32,6 +32,7 @@
 import { checkHostName, portProblem, userProblem } from './address.js';
 import { InventoryError, quote } from './errors.js';
 import type { Dom0Settings, Inventory, InventoryFormat, InventoryGroup, InventoryHost } from './types.js';
+import { ansibleConnection } from './connection.js';
 
 export interface Origin {
   file: string;
@@ -267,7 +268,11 @@ export class InventoryBuilder {
           origin.set(k, layer.origins.get(k) ?? h.origin);
         }
       });
-      hosts.push(typedHost(h.name, groups, merged, rank, origin, h.origin));
+      const host = typedHost(h.name, groups, merged, rank, origin, h.origin);
+      // Ansible's connection variables mean what Ansible's ssh connection plugin makes of them;
+      // in dom0up's own formats (plain lists, ssh_config aliases) user/port are just the destination's
+      if (format === 'ini' || format === 'yaml' || format === 'ansible-json') host.connection = ansibleConnection(merged);
+      hosts.push(host);
     }
 
     const groups: Record<string, InventoryGroup> = {};

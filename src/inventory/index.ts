@@ -13,3 +13,5 @@ export { loadInventory, type LoadOptions } from './load.js';
 export { selectHosts, splitHostPattern } from './limit.js';
 export { detectFormat } from './detect.js';
 export { ansibleBoolean } from './builder.js';
+export { ansibleConnection, type ConnectionFinding, type HostConnection } from './connection.js';
+export { shlexSplit } from './shlex.js';

@@ -6,13 +6,17 @@
  * backslash escapes only `"` and `\`; outside quotes a backslash escapes any character; quotes
  * may appear mid-word (`a"b c"d` → `ab cd`); `""` is an empty token; and `#` starts a comment
  * anywhere outside quotes — also in the middle of a word (`pass=ab#cd` → `pass=ab`).
+ *
+ * `{ comments: false }` is plain `shlex.split(text)` (what Ansible's `_split_ssh_args` uses for
+ * `ansible_ssh_common_args` and friends): `#` is an ordinary character there.
  */
 
 export class ShlexError extends Error {}
 
 const WHITESPACE = ' \t\r\n';
 
-export function shlexSplit(line: string): string[] {
+export function shlexSplit(line: string, opts: { comments?: boolean } = {}): string[] {
+  const comments = opts.comments !== false;
   const tokens: string[] = [];
   let token = '';
   let quoted = false;
@@ -31,7 +35,7 @@ export function shlexSplit(line: string): string[] {
       i++;
       continue;
     }
-    if (c === '#') break; // the rest of the line is a comment
+    if (c === '#' && comments) break; // the rest of the line is a comment
     if (c === '\\') {
       if (i + 1 >= line.length) throw new ShlexError('No escaped character');
       token += line[i + 1];

@@ -1,3 +1,5 @@
+import type { HostConnection } from './connection.js';
+
 export type InventoryFormat = 'list' | 'ini' | 'yaml' | 'ansible-json' | 'ssh-config';
 
 export interface Dom0Settings {
@@ -18,6 +20,11 @@ export interface InventoryHost {
   become?: boolean;
   /** From dom0_mem, dom0_vcpus, pin, xen_args (or the dom0up_-prefixed names); absent when none is set. */
   dom0?: Dom0Settings;
+  /**
+   * Ansible inventories (INI, YAML, ansible-inventory JSON) only: the OpenSSH options Ansible's ssh
+   * connection plugin would use for this host, and what dom0up refuses or ignores (connection.ts).
+   */
+  connection?: HostConnection;
   /** Every group the host belongs to, parents included, in variable-precedence order ('all' first). */
   groups: string[];
   /** Merged variables (see merge.ts for the precedence implemented). */

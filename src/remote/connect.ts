@@ -15,6 +15,12 @@ export interface SshCliOptions {
   connectTimeoutS?: number;
   /** Extra known_hosts lines (e.g. from an inventory). */
   knownHostLines?: string[];
+  /**
+   * OpenSSH options from an Ansible inventory (checked with parseSshArgs), placed before the
+   * options above on the `ssh -G` command line: where both set the same thing, these win
+   * (src/fleet/targets.ts leaves the other out).
+   */
+  args?: string[];
   /** Asked for an encrypted key's passphrase; `attempt` > 0 after a wrong answer. */
   askPassphrase?: (keyPath: string, attempt?: number) => Promise<string | undefined>;
 }
@@ -56,6 +62,7 @@ export function sshOptions(target: string, o: SshCliOptions): SshConnectOptions 
   if (o.sshConfig !== undefined) opts.configFile = o.sshConfig;
   if (o.connectTimeoutS !== undefined) opts.readyTimeoutMs = o.connectTimeoutS * 1000;
   if (o.askPassphrase) opts.askPassphrase = o.askPassphrase;
+  if (o.args?.length) opts.sshArgs = o.args;
   return opts;
 }
 

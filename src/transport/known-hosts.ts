@@ -285,12 +285,3 @@ export async function appendKnownHost(file: string, name: string, key: Buffer, o
 export function entryLocation(e: KnownHostEntry): string {
   return `${e.file}:${e.line}`;
 }
-
-/**
- * Does ssh_config's StrictHostKeyChecking let an unknown host key be recorded? `ssh -G` prints
- * `no`/`off` as `false` (and `yes` as `true`), the fallback parser keeps the written word, so every
- * spelling is recognised. A changed key is refused whatever the setting.
- */
-export function strictHostKeyCheckingAcceptsNew(value: string | undefined): boolean {
-  return ['accept-new', 'no', 'off', 'false'].includes((value ?? '').trim().toLowerCase());
-}

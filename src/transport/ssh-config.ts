@@ -43,6 +43,12 @@ export interface SshHostConfig {
 }
 
 export interface ResolveSshConfigOptions {
+  /**
+   * OpenSSH options that come first on the command line (e.g. an inventory's ssh arguments, checked
+   * by parseSshArgs): `-o Key=Value`, `-i`, `-l`, `-p`, `-J`, `-F`. They beat `user`/`port` below and
+   * the configuration files (ssh's first-value-wins rule); a `-F` among them replaces `configFile`.
+   */
+  args?: readonly string[];
   /** `-F file`; default: ~/.ssh/config then /etc/ssh/ssh_config. */
   configFile?: string;
   /** `-l`, `-p`, `-i` given on our command line (passed to `ssh -G` so Match sees them). */
@@ -242,8 +248,8 @@ export async function resolveSshConfig(host: string, opts: ResolveSshConfigOptio
   const env = opts.env ?? process.env;
   const bin = opts.sshBinary === false ? undefined : (opts.sshBinary ?? findSshBinary(env));
   if (bin) {
-    const args = ['-G'];
-    if (opts.configFile) args.push('-F', opts.configFile);
+    const args = ['-G', ...(opts.args ?? [])];
+    if (opts.configFile && !argsConfigFile(opts.args)) args.push('-F', opts.configFile);
     if (opts.user) args.push('-l', opts.user);
     if (opts.port) args.push('-p', String(opts.port));
     for (const i of opts.identityFiles ?? []) args.push('-i', i);
@@ -436,11 +442,48 @@ function evalMatch(args: string[], host: string, ctxUser: () => string, localUse
   return result;
 }
 
+/** The config file named by the last `-F` among command-line options (ssh: a later -F replaces an earlier one). */
+export function argsConfigFile(args: readonly string[] | undefined): string | undefined {
+  let file: string | undefined;
+  for (let i = 0; i < (args?.length ?? 0); i++) {
+    const a = args![i] as string;
+    if (a === '-F' && i + 1 < args!.length) file = args![++i];
+    else if (a.startsWith('-F') && a.length > 2) file = a.slice(2);
+    else if (['-o', '-i', '-l', '-p', '-J'].includes(a)) i++;
+  }
+  return file;
+}
+
+/** Command-line options as config lines that apply to every host (for the fallback parser). */
+function commandLineLines(args: readonly string[]): ConfigLine[] {
+  const out: ConfigLine[] = [];
+  const push = (key: string, value: string) => out.push({ key, args: key === 'proxyjump' ? [value] : splitConfigLine(`x ${value}`).slice(1), file: '<command line>', line: 0 });
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i] as string;
+    const flag = a.slice(0, 2);
+    const value = a.length > 2 ? a.slice(2) : args[++i];
+    if (value === undefined) break;
+    if (flag === '-o') {
+      const words = splitConfigLine(value);
+      const [k, ...rest] = words;
+      if (k) out.push({ key: k.toLowerCase(), args: rest, file: '<command line>', line: 0 });
+    } else if (flag === '-i') push('identityfile', value);
+    else if (flag === '-l') push('user', value);
+    else if (flag === '-p') push('port', value);
+    else if (flag === '-J') push('proxyjump', value);
+  }
+  return out;
+}
+
 /** The fallback parser (no `ssh` binary). Exported for tests. */
 export function resolveSshConfigFallback(host: string, opts: ResolveSshConfigOptions = {}): SshHostConfig {
   const home = opts.homeDir ?? homedir();
   const localUser = opts.localUser ?? safeLocalUser();
-  const files = opts.configFile ? [opts.configFile] : [join(home, '.ssh', 'config'), '/etc/ssh/ssh_config'];
+  const configFile = argsConfigFile(opts.args) ?? opts.configFile;
+  const files = configFile ? [configFile] : [join(home, '.ssh', 'config'), '/etc/ssh/ssh_config'];
+  // command-line options come before every file (first value wins), as in ssh; dom0up's own
+  // -l/-p/-i (opts.user, opts.port, opts.identityFiles) come after them
+  const argLines = commandLineLines(opts.args ?? []);
   const lines: ConfigLine[] = [];
   for (const f of files) {
     const isSystem = f === '/etc/ssh/ssh_config';
@@ -448,21 +491,25 @@ export function resolveSshConfigFallback(host: string, opts: ResolveSshConfigOpt
     // Host/Match state does not carry over from one file to the next
     lines.push({ key: 'host', args: ['*'], file: f, line: 0 });
   }
+  const argValues = evaluate(argLines, host, () => localUser, localUser);
+  const argFirst = (k: string): string | undefined => argValues.get(k)?.[0]?.[0];
   let firstUser: string | undefined;
-  const values = evaluate(lines, host, () => opts.user ?? firstUser ?? localUser, localUser);
+  const fileValues = evaluate(lines, host, () => argFirst('user') ?? opts.user ?? firstUser ?? localUser, localUser);
+  const values = new Map<string, string[][]>();
+  for (const m of [argValues, fileValues]) for (const [k, v] of m) values.set(k, [...(values.get(k) ?? []), ...v]);
   const first = (k: string): string | undefined => values.get(k)?.[0]?.[0];
   const firstAll = (k: string): string[] | undefined => values.get(k)?.[0];
-  firstUser = first('user');
+  firstUser = fileValues.get('user')?.[0]?.[0];
 
   const rawHostname = first('hostname');
-  const user = opts.user ?? first('user') ?? localUser;
-  const portNum = opts.port ?? Number(first('port') ?? '22');
+  const user = argFirst('user') ?? opts.user ?? first('user') ?? localUser;
+  const portNum = Number(argFirst('port') ?? opts.port ?? first('port') ?? '22');
   const port = Number.isInteger(portNum) && portNum > 0 && portNum < 65536 ? portNum : 22;
   const hostname = rawHostname ? expandTokens(rawHostname, { home, hostname: host, host, port, user, localUser }) : host;
   const ctx: TokenContext = { home, hostname, host, port, user, localUser };
 
-  const configured = (values.get('identityfile') ?? []).map((a) => a[0]).filter((v): v is string => v !== undefined && v.toLowerCase() !== 'none');
-  let identityFiles = [...(opts.identityFiles ?? []), ...configured].map((f) => expandPath(f, ctx));
+  const ids = (m: Map<string, string[][]>) => (m.get('identityfile') ?? []).map((a) => a[0]).filter((v): v is string => v !== undefined && v.toLowerCase() !== 'none');
+  let identityFiles = [...ids(argValues), ...(opts.identityFiles ?? []), ...ids(fileValues)].map((f) => expandPath(f, ctx));
   if (identityFiles.length === 0) identityFiles = DEFAULT_IDENTITY_FILES.map((n) => join(home, '.ssh', n));
   const fileList = (k: string, dflt: string[]): string[] => {
     const v = firstAll(k);

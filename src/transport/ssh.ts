@@ -25,10 +25,9 @@ import {
   loadKnownHosts,
   parseKnownHosts,
   parsePublicKeyLine,
-  strictHostKeyCheckingAcceptsNew,
   type KnownHostEntry,
 } from './known-hosts.js';
-import { parseDestination, parseProxyJump, resolveSshConfig, type Destination, type SshHostConfig } from './ssh-config.js';
+import { argsConfigFile, parseDestination, parseProxyJump, resolveSshConfig, type Destination, type SshHostConfig } from './ssh-config.js';
 import { checkPlainSudoResult, detectSudo, execSudoPty, shCommand, sudoCommand, SudoDetectionLost, withRemoteTimeout, type RawExecOptions, type SudoMode } from './sudo.js';
 import type { CloseReason, ExecOptions, ExecResult, Transport } from './transport.js';
 
@@ -46,6 +45,15 @@ export interface SshConnectOptions {
   identitiesOnly?: boolean;
   /** Like `-F`. */
   configFile?: string;
+  /**
+   * OpenSSH options placed before dom0up's own on the `ssh -G` command line (e.g. an Ansible
+   * inventory's ssh arguments, checked with parseSshArgs): `-o Key=Value`, `-i`, `-l`, `-p`, `-J`,
+   * `-F`. ssh's first-value-wins rule makes them beat `user`, `port`, `identityFiles` (tried after
+   * theirs) and ssh_config; a `-F` among them replaces `configFile`. As with ssh, they apply to the
+   * destination only: jump hosts get just the `-F`. Options set here explicitly (knownHostsFiles,
+   * acceptNewHostKey, readyTimeoutMs, …) still override what ssh_config resolves.
+   */
+  sshArgs?: string[];
   /** Read ssh_config at all (default true). */
   useSshConfig?: boolean;
   /** ssh binary for `ssh -G`; false = built-in fallback parser; default /usr/bin/ssh or PATH. */
@@ -157,16 +165,28 @@ function pickAgent(opts: SshConnectOptions, cfg: SshHostConfig | undefined, env:
 
 const configCache = new Map<string, Promise<SshHostConfig>>();
 
+function unique(list: string[]): string[] {
+  return [...new Set(list)];
+}
+
+/** What of the destination's ssh options a jump host gets: the -F (ssh passes only -F and -v to the ssh it runs for ProxyJump). */
+function jumpArgs(args: readonly string[] | undefined): string[] {
+  const file = argsConfigFile(args);
+  return file === undefined ? [] : ['-F', file];
+}
+
 async function resolveHop(dest: Destination, opts: SshConnectOptions, isFinal: boolean, env: NodeJS.ProcessEnv): Promise<{ spec: HopSpec; cfg?: SshHostConfig }> {
   const home = opts.homeDir ?? homedir();
   const user = isFinal ? (opts.user ?? dest.user) : dest.user;
   const port = isFinal ? (opts.port ?? dest.port) : dest.port;
   const cliIds = isFinal ? (opts.identityFiles ?? []) : [];
+  // command-line ssh options apply to the destination; a jump host only gets their -F (as ssh does)
+  const sshArgs = isFinal ? (opts.sshArgs ?? []) : jumpArgs(opts.sshArgs);
   let cfg: SshHostConfig | undefined;
   if (opts.useSshConfig !== false) {
-    const args = { configFile: opts.configFile, user, port, identityFiles: cliIds, sshBinary: opts.sshBinary, homeDir: opts.homeDir, env };
+    const args = { args: sshArgs, configFile: opts.configFile, user, port, identityFiles: cliIds, sshBinary: opts.sshBinary, homeDir: opts.homeDir, env };
     // ssh_config does not change during a run: reconnects (e.g. while a host reboots) reuse the answer
-    const key = JSON.stringify([dest.host, opts.configFile, user, port, cliIds, opts.sshBinary, opts.homeDir, env.HOME, env.USER]);
+    const key = JSON.stringify([dest.host, sshArgs, opts.configFile, user, port, cliIds, opts.sshBinary, opts.homeDir, env.HOME, env.USER]);
     let pending = configCache.get(key);
     if (!pending) {
       pending = resolveSshConfig(dest.host, args);
@@ -175,13 +195,15 @@ async function resolveHop(dest: Destination, opts: SshConnectOptions, isFinal: b
     }
     cfg = await pending;
   }
-  const finalUser = user ?? cfg?.user ?? localUser();
-  const finalPort = port ?? cfg?.port ?? 22;
+  // with ssh -G the answer already has the right precedence (the ssh options, then -l/-p, then ssh_config)
+  const finalUser = (sshArgs.length ? cfg?.user : undefined) ?? user ?? cfg?.user ?? localUser();
+  const finalPort = (sshArgs.length ? cfg?.port : undefined) ?? port ?? cfg?.port ?? 22;
   const hostname = cfg?.hostname ?? dest.host;
   // ssh -G drops -i files that do not exist: keep them so the user hears about it
   // jump hosts: their own IdentityFile entries first, then the -i files of the command line
   // (a deliberate convenience: bastions usually take the same fleet key)
-  const ids = isFinal ? [...cliIds, ...(cfg?.identityFiles ?? [])] : [...(cfg?.identityFiles ?? []), ...(opts.identityFiles ?? [])];
+  // with ssh options first, ssh -G lists their identity files before the -i ones: keep its order
+  const ids = unique(isFinal ? (sshArgs.length ? [...(cfg?.identityFiles ?? []), ...cliIds] : [...cliIds, ...(cfg?.identityFiles ?? [])]) : [...(cfg?.identityFiles ?? []), ...(opts.identityFiles ?? [])]);
   if (!cfg && ids.length === 0) ids.push(...['id_rsa', 'id_ecdsa', 'id_ed25519'].map((n) => join(home, '.ssh', n)));
   const spec: HopSpec = {
     display: cfg && cfg.host !== cfg.hostname && !opts.host.includes('@') ? dest.host : displayName(finalUser, hostname, finalPort),
@@ -194,7 +216,8 @@ async function resolveHop(dest: Destination, opts: SshConnectOptions, isFinal: b
     userKnownHostsFiles: opts.knownHostsFiles ?? cfg?.userKnownHostsFiles ?? [join(home, '.ssh', 'known_hosts')],
     globalKnownHostsFiles: opts.globalKnownHostsFiles ?? cfg?.globalKnownHostsFiles ?? ['/etc/ssh/ssh_known_hosts'],
     hashKnownHosts: opts.hashKnownHosts ?? cfg?.hashKnownHosts ?? false,
-    acceptNew: opts.acceptNewHostKey ?? strictHostKeyCheckingAcceptsNew(cfg?.strictHostKeyChecking),
+    // ssh -G prints "false" for StrictHostKeyChecking no/off
+    acceptNew: opts.acceptNewHostKey ?? ['accept-new', 'no', 'off', 'false'].includes((cfg?.strictHostKeyChecking ?? '').toLowerCase()),
     readyTimeoutMs: opts.readyTimeoutMs ?? cfg?.connectTimeoutMs ?? 20_000,
     keepaliveIntervalMs: opts.keepaliveIntervalMs ?? cfg?.serverAliveIntervalMs ?? 5_000,
     keepaliveCountMax: opts.keepaliveCountMax ?? cfg?.serverAliveCountMax ?? 3,

@@ -26,9 +26,9 @@ describe('remote command arguments', () => {
     expect(o.req).toMatchObject({ dom0Mem: '2G', dom0MemMax: false, dom0Vcpus: '1-4', pin: false, once: false });
     expect(o).toMatchObject({ command: 'tune', noReboot: true, forks: 4, serial: '10%', maxFail: '2', limit: 'rack1', inventories: ['inv.ini'] });
   });
-  it('defaults: 16 forks, batches of 25%, no failure allowed, one-shot boot on', async () => {
+  it('defaults: 32 forks, batches of 25%, no failure allowed, one-shot boot on', async () => {
     const o = await parsed(['apply', 'h']);
-    expect(o).toMatchObject({ forks: 16, serial: '25%', maxFail: '0', noReboot: false, yes: false });
+    expect(o).toMatchObject({ forks: 32, serial: '25%', maxFail: '0', noReboot: false, yes: false });
     expect((o.req as { once?: boolean }).once).toBe(true);
   });
   it('repo options', async () => {

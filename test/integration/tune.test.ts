@@ -60,7 +60,7 @@ describeTestbed('tune', () => {
     const grub = await readHostFile(p, '/boot/grub/grub.conf');
     const r = await dom0up(fleet(), p, 'tune', ['--dom0-mem', '1024M', '--yes']);
     expect(r.exit).toBe(1);
-    expect(r.stderr).toMatch(/^dom0up: error: root@127\.0\.0\.\d+:\d+: preflight: the host does not run Xen/m);
+    expect(r.stderr).toMatch(/^dom0up: error: root@127\.0\.\d+\.\d+:\d+: preflight: the host does not run Xen/m);
     expect(r.stderr).toMatch(/^hint: use dom0up apply/m);
     expect(await readHostFile(p, '/boot/grub/grub.conf')).toBe(grub);
   });

@@ -59,3 +59,18 @@ for s in json.load(sys.stdin):
         out.append(None)
 print(json.dumps(out))
 `;
+
+/**
+ * Ansible's command-line tools (Debian's `ansible` package), or undefined. Tests that compare with
+ * Ansible run when it is there; in CI (`CI` set) they run anyway, so that a missing Ansible fails
+ * instead of silently skipping (.ci/run installs it).
+ */
+export const ANSIBLE_BIN_DIR: string | undefined = (() => {
+  const r = spawnSync('ansible-inventory', ['--version'], { encoding: 'utf8' });
+  if (r.status !== 0) return undefined;
+  const w = spawnSync('sh', ['-c', 'command -v ansible-inventory'], { encoding: 'utf8' });
+  const p = w.stdout.trim();
+  return p ? p.slice(0, p.lastIndexOf('/')) : undefined;
+})();
+export const RUN_ANSIBLE_TESTS = ANSIBLE_BIN_DIR !== undefined || !!process.env.CI;
+export const ANSIBLE_MISSING = 'Ansible is not installed (apt-get install ansible; .ci/run does it): in CI the Ansible comparisons must run';

@@ -44,3 +44,23 @@ describe.skipIf(!PYTHON)('shlexSplit agrees with CPython shlex (differential)', 
     expect(bad.slice(0, 10)).toEqual([]);
   });
 });
+
+describe.skipIf(!PYTHON)('shlexSplit(s, { comments: false }) agrees with CPython shlex.split(s) (Ansible\'s _split_ssh_args)', () => {
+  it('on generated lines', () => {
+    const unit = fc.constantFrom(...'ao =#\'"\\ \t-'.split(''));
+    const inputs = fc.sample(fc.string({ unit, maxLength: 14 }), { numRuns: 3000, seed: 7 });
+    const script = PY_SHLEX.replace('shlex.split(s, comments=True, posix=True)', 'shlex.split(s)');
+    const expected = python(script, inputs) as (string[] | null)[];
+    const mine = (s: string) => {
+      try {
+        return shlexSplit(s, { comments: false });
+      } catch (e) {
+        if (e instanceof ShlexError) return null;
+        throw e;
+      }
+    };
+    const bad = inputs.filter((s, i) => JSON.stringify(mine(s)) !== JSON.stringify(expected[i]));
+    expect(bad.slice(0, 10)).toEqual([]);
+    expect(mine('-o User=x#y # not a comment')).toEqual(['-o', 'User=x#y', '#', 'not', 'a', 'comment']);
+  });
+});

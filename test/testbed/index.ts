@@ -113,7 +113,10 @@ const LAB_PY = path.join(TESTBED_DIR, 'lab', 'lab.py');
 const HOSTCTL_PY = path.join(TESTBED_DIR, 'lab', 'hostctl.py');
 const MACHINE_CLI = path.join(TESTBED_DIR, 'host');
 const FIRST_SLOT = 10;
-const SLOTS = 240;
+/** Slots per 127.0.B.0/24 block: 127.0.B.10 … 127.0.B.249 (slots 0–239 are the original 127.0.0.x ones). */
+const SLOTS_PER_BLOCK = 240;
+/** 4 blocks (127.0.0.x … 127.0.3.x): 960 hosts at once. All of 127/8 is loopback on Linux. */
+const SLOTS = 4 * SLOTS_PER_BLOCK;
 
 export function stateDir(): string {
   return process.env.DOM0UP_TESTBED_STATE || '/tmp/dom0up-testbed';
@@ -364,8 +367,9 @@ async function claimSlots(count: number, fleetId: string): Promise<number[]> {
   return got;
 }
 
+/** Slot N → 127.0.⌊N/240⌋.(10 + N mod 240): the first 240 slots keep their 127.0.0.x addresses. */
 function addressOf(slot: number) {
-  return `127.0.0.${FIRST_SLOT + slot}`;
+  return `127.0.${Math.floor(slot / SLOTS_PER_BLOCK)}.${FIRST_SLOT + (slot % SLOTS_PER_BLOCK)}`;
 }
 
 function keygen(file: string, type: 'rsa' | 'ed25519' = 'rsa'): void {
@@ -537,7 +541,12 @@ export async function startHosts(specs: number | HostSpec[], common: HostSpec = 
   fleets.set(id, { dir, stop });
   const keyFor = (h: { dir: string }) => hostKeyOf(h.dir);
   try {
-    await Promise.all(hostCfgs.map((h) => waitBooted(String(h.dir), Boolean(h.wait), dir)));
+    // the lab installs a few disks at a time, so a large fleet takes a while (0.4–1 s per host on 2
+    // loaded cores): a host fails to come up only when no host of the fleet came up for 120 s
+    const progress = { last: Date.now() };
+    // (hundreds of hosts polling every 40 ms would take a core from the boots themselves)
+    const pollMs = Math.min(500, 40 + 2 * hostCfgs.length);
+    await Promise.all(hostCfgs.map((h) => waitBooted(String(h.dir), Boolean(h.wait), dir, 120_000, progress, pollMs)));
   } catch (e) {
     const logs = hostCfgs.map((h) => `--- ${h.name}\n${(readText(path.join(String(h.dir), 'ctl', 'console.log')) ?? '').slice(-3000)}${readText(path.join(String(h.dir), 'ctl', 'seed.log')) ?? ''}`).join('\n');
     await stop();
@@ -573,23 +582,26 @@ export function currentHostKey(h: TestHost): string {
   return hostKeyOf(h.dir);
 }
 
-async function waitBooted(hostDir: string, wait: boolean, fleetDir: string, timeoutMs = 120_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
+async function waitBooted(hostDir: string, wait: boolean, fleetDir: string, timeoutMs = 120_000, progress = { last: Date.now() }, pollMs = 40): Promise<void> {
   const name = path.basename(hostDir);
+  const done = () => {
+    progress.last = Date.now();
+  };
   for (;;) {
+    const deadline = progress.last + timeoutMs;
     const err = readText(path.join(fleetDir, 'lab.error'));
     if (err) throw new Error(`test bed lab failed: ${err}`);
     const st = readText(path.join(hostDir, 'ctl', 'state'))?.trim();
     const seeded = fs.existsSync(path.join(hostDir, 'ctl', 'seeded'));
     if (!seeded && st === 'bootfail') throw new Error(`test bed: ${name} could not be installed:\n${readText(path.join(hostDir, 'ctl', 'seed.log')) ?? ''}`);
     if (seeded) {
-      if (!wait) return;
+      if (!wait) return done();
       const spec = JSON.parse(readText(path.join(hostDir, 'ctl', 'spec.json'))!);
-      if (st === 'up' && (await sshBanner(spec.address, spec.port, 1000))) return;
-      if (st === 'bootfail' || st === 'off') return; // meant to fail: the test reads bootLog()
+      if (st === 'up' && (await sshBanner(spec.address, spec.port, 1000))) return done();
+      if (st === 'bootfail' || st === 'off') return done(); // meant to fail: the test reads bootLog()
     }
-    if (Date.now() > deadline) throw new Error(`test bed: ${name} not up after ${timeoutMs} ms (state ${st})`);
-    await sleep(40);
+    if (Date.now() > deadline) throw new Error(`test bed: ${name} not up, and no host of its fleet came up for ${timeoutMs} ms (state ${st})`);
+    await sleep(pollMs);
   }
 }
 

@@ -222,3 +222,62 @@ describe('destinations', () => {
     expect(parseProxyJump('none')).toEqual([]);
   });
 });
+
+describe('command-line ssh options first (an inventory\'s ansible_ssh_*_args): ssh -G and the fallback agree', () => {
+  let tmp: string;
+  let cfg: string;
+  const home = userInfo().homedir;
+  beforeAll(() => {
+    tmp = mkdtempSync(join(tmpdir(), 'dom0up-cfgargs-'));
+    cfg = join(tmp, 'config');
+    writeFileSync(cfg, ['Host pinned', '  User cfguser', '  Port 2200', '  IdentityFile ~/.ssh/cfg_key', '  UserKnownHostsFile ~/cfg_known_hosts', '  StrictHostKeyChecking accept-new', ''].join('\n'));
+  });
+  afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+  const pick = (c: SshHostConfig) => ({
+    user: c.user,
+    port: c.port,
+    identityFiles: c.identityFiles,
+    identitiesOnly: c.identitiesOnly,
+    userKnownHostsFiles: c.userKnownHostsFiles,
+    strict: c.strictHostKeyChecking,
+    // ssh -G prints a -J host as jumper@[127.0.0.1]:2201: compare what it means
+    proxyJump: c.proxyJump === undefined ? undefined : parseProxyJump(c.proxyJump),
+    connectTimeoutMs: c.connectTimeoutMs,
+  });
+  const cases: { args: string[]; user?: string; port?: number; identityFiles?: string[]; want: Partial<ReturnType<typeof pick>> }[] = [
+    // the reported inventory: known_hosts pinned, keys only
+    { args: ['-o', 'UserKnownHostsFile=/srv/pinned/known_hosts', '-o', 'StrictHostKeyChecking=yes', '-o', 'IdentitiesOnly=yes'], want: { userKnownHostsFiles: ['/srv/pinned/known_hosts'], strict: 'true', identitiesOnly: true, user: 'cfguser' } },
+    // Ansible's order: ansible_port/ansible_user come before the common args, and the first value wins
+    { args: ['-o', 'Port=2222', '-o', 'User="root"', '-p', '2022', '-l', 'admin'], user: 'carol', port: 22, want: { port: 2222, user: 'root' } },
+    // dom0up's own -l/-p come after: they only fill in what the options leave open
+    { args: ['-o', 'ConnectTimeout=7'], user: 'carol', port: 2023, want: { port: 2023, user: 'carol', connectTimeoutMs: 7000 } },
+    // identity files: the options' first, then dom0up's -i, then the config's
+    { args: ['-o', 'IdentityFile="/etc/hostname"'], identityFiles: ['/etc/hosts'], want: { identityFiles: ['/etc/hostname', '/etc/hosts', join(home, '.ssh/cfg_key')] } },
+    { args: ['-J', 'jumper@127.0.0.1:2201', '-oStrictHostKeyChecking=no'], want: { proxyJump: [{ user: 'jumper', host: '127.0.0.1', port: 2201 }], strict: 'false' } },
+  ];
+  const ssh = findSshBinary();
+  it.skipIf(!ssh)('resolves like ssh -G does', async () => {
+    for (const c of cases) {
+      const o = { configFile: cfg, args: c.args, ...(c.user ? { user: c.user } : {}), ...(c.port ? { port: c.port } : {}), ...(c.identityFiles ? { identityFiles: c.identityFiles } : {}) };
+      const viaSsh = pick(await resolveSshConfig('pinned', o));
+      const viaFallback = pick(resolveSshConfigFallback('pinned', { ...o, homeDir: home }));
+      // ssh -G prints yes/no as true/false
+      viaFallback.strict = { yes: 'true', no: 'false' }[viaFallback.strict as string] ?? viaFallback.strict;
+      expect(viaFallback, c.args.join(' ')).toEqual(viaSsh);
+      expect(viaSsh, c.args.join(' ')).toMatchObject(c.want);
+    }
+  });
+
+  it('a -F among the options replaces the config file (the last -F wins, as in ssh)', async () => {
+    const other = join(tmp, 'other');
+    writeFileSync(other, 'Host pinned\n  User otheruser\n');
+    const f = resolveSshConfigFallback('pinned', { configFile: cfg, args: ['-F', '/dev/null', '-F', other], homeDir: home });
+    expect(f.user).toBe('otheruser');
+    if (ssh) expect((await resolveSshConfig('pinned', { configFile: cfg, args: ['-F', '/dev/null', '-F', other] })).user).toBe('otheruser');
+  });
+
+  it.skipIf(!ssh)('an option ssh does not know is ssh\'s error', async () => {
+    await expect(resolveSshConfig('pinned', { configFile: cfg, args: ['-o', 'NoSuchOption=1'] })).rejects.toMatchObject({ code: 'config', message: expect.stringMatching(/Bad configuration option/i) });
+  });
+});

@@ -154,7 +154,7 @@ describe('remote output', () => {
         expectTerminalSafe(renderChecks(rep, p), 'renderChecks');
         const report = { target: text, runId: 'r', outcome: 'failed', ok: false, plan, planAfterInstall: null, steps: [], reboot: { oldBootId: text, newBootId: text, totalMs: 1, detectMs: 1, attempts: 1 }, verify: rep, backups: [text], deviations: [text], journal: text, message: text, durationMs: 1, roundTrips: 1 } as unknown as HostReport;
         expectTerminalSafe(renderReport(report, p), 'renderReport');
-        expectTerminalSafe(renderFleetSummary([{ target: { name: text, destination: text, ssh: {}, req: {} }, display: text, outcome: 'failed', ok: false, plan: null, report, message: text, durationMs: 1, logPath: null }], p), 'renderFleetSummary');
+        expectTerminalSafe(renderFleetSummary([{ target: { name: text, destination: text, ssh: {}, req: {}, notes: [] }, display: text, outcome: 'failed', ok: false, plan: null, report, message: text, durationMs: 1, logPath: null }], p), 'renderFleetSummary');
       }
     }
   });

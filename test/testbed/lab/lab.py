@@ -138,10 +138,28 @@ class Host:
                 self.log('power cut (while down)')
                 await self.stay('off')
             self.set_state('booting')
+            # the first boot installs the disk (CPU-heavy): only a few hosts of a large fleet at once,
+            # so that 500 hosts install one after the other instead of thrashing the machine together
+            first = not os.path.exists(os.path.join(self.ctl, 'seeded'))
+            if first:
+                await self.fleet.installing.acquire()
             self.proc = await asyncio.create_subprocess_exec(
                 'unshare', '--mount', '--uts', '--ipc', '--pid', '--fork', '--kill-child', '--propagation', 'private',
                 '--', 'bash', init, self.dir, stdin=subprocess.DEVNULL)
-            rc = await self.proc.wait()
+            if first:
+                waiting = asyncio.ensure_future(self.proc.wait())
+                while not waiting.done():
+                    try:
+                        with open(os.path.join(self.ctl, 'state')) as f:
+                            if f.read().strip() == 'up':
+                                break
+                    except OSError:
+                        pass
+                    await asyncio.wait([waiting], timeout=0.05)
+                self.fleet.installing.release()
+                rc = await waiting
+            else:
+                rc = await self.proc.wait()
             self.proc = None
             try:
                 os.unlink(os.path.join(self.ctl, 'init.pid'))
@@ -238,6 +256,8 @@ class Fleet:
             self.cfg = json.load(f)
         self.preload = self.cfg.get('preload')
         self.hosts = [Host(self, h) for h in self.cfg['hosts']]
+        # hosts installing their disk (first boot) at once: enough to keep the CPUs busy
+        self.installing = asyncio.Semaphore(max(4, 2 * (os.cpu_count() or 1)))
 
     async def watchdog(self):
         owner = int(self.cfg['ownerPid'])
