@@ -144,6 +144,14 @@ export function toXenEntry(conf: GrubConf, opts: XenEntryOptions): XenEntryResul
     const first = errors[0]!;
     throw new GrubEditError('lint-errors', `line ${first.line}: ${first.message}${errors.length > 1 ? ` (and ${errors.length - 1} more error${errors.length > 2 ? 's' : ''})` : ''}`, 'fix the file first (dom0up grub lint FILE), or pass --force', first.line);
   }
+  // a last line that ends with a backslash continues into the end of the file: a line copied from it
+  // or inserted after it would be joined to it by GRUB
+  const last = conf.segments[conf.segments.length - 1];
+  if (last && /\\\r?\n?$/.test(last.raw) && last.raw.trim() !== '') {
+    const at = last.raw.replace(/\r?\n?$/, '').length - 1;
+    const line = last.line + (last.raw.slice(0, at).match(/\n/g)?.length ?? 0);
+    throw new GrubEditError('unsupported-entry', `line ${line}: the file ends with a backslash (a line continued into the end of the file); a line dom0up adds or copies would be joined to it`, 'remove the backslash at the end of the file (dom0up grub lint shows it)', line);
+  }
   const version = pickDom0Kernel(conf, opts);
   const bootBefore = conf.bootIndex();
   const xenEntries = conf.entries.filter((e) => e.kind === 'xen' && e.version === version);
