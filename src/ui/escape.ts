@@ -6,8 +6,9 @@
  *   ESC → \x1b, BEL → \x07, CR → \r, DEL → \x7f, C1 (U+0080–U+009F) → \x9b,
  *   U+2028/U+2029 and the bidirectional controls (U+202A–U+202E, U+2066–U+2069, U+200E/F, U+061C)
  *   → \u202e, a lone surrogate → \ud800.
- * Newlines (and TABs) are kept only for multi-line text (diffs, yum's output); in a one-line field
- * they are shown as \n and \t, so a host cannot forge lines of the output either.
+ * Newlines (and TABs, and a CR right before a newline: a CRLF line ending) are kept only for
+ * multi-line text (diffs, yum's output); in a one-line field they are shown as \n, \t and \r, so a
+ * host cannot forge lines of the output either.
  *
  * The UI renders host text through it, and every string the UI writes passes it once more at the
  * sink (Ui.print / Ui.note, keeping only the colour codes of the UI's own palette). Bytes that must
@@ -41,7 +42,8 @@ export interface VisibleOptions {
 /** `text` with every control character shown as a visible escape (see the module comment). */
 export function visible(text: string, opts: VisibleOptions = {}): string {
   const re = opts.multiline ? UNSAFE_MULTI_LINE : UNSAFE_ONE_LINE;
-  const esc = (s: string) => s.replace(re, escapeChar);
+  // in multi-line text a CR right before a LF is a line ending (a CRLF file): harmless, kept
+  const esc = (s: string) => s.replace(re, (c, at: number, all: string) => (opts.multiline && c === '\r' && all[at + 1] === '\n' ? c : escapeChar(c)));
   if (!opts.keepOwnColours) return esc(text);
   let out = '';
   let at = 0;

@@ -37,9 +37,13 @@ export function renderGrubView(file: string, v: GrubView, p: Palette): string {
  */
 export function colorDiff(diff: string, p: Palette, opts: { escape?: boolean } = {}): string {
   const esc = opts.escape === false ? (l: string) => l : (l: string) => visible(l, { multiline: true });
+  const paint = (l: string) => (l.startsWith('+++') || l.startsWith('---') ? p.bold(l) : l.startsWith('+') ? p.green(l) : l.startsWith('-') ? p.red(l) : l.startsWith('@@') ? p.cyan(l) : l);
   return diff
     .split('\n')
-    .map(esc)
-    .map((l) => (l.startsWith('+++') || l.startsWith('---') ? p.bold(l) : l.startsWith('+') ? p.green(l) : l.startsWith('-') ? p.red(l) : l.startsWith('@@') ? p.cyan(l) : l))
+    .map((line) => {
+      // a CRLF file's line ending stays a line ending, after the colour codes
+      const cr = line.endsWith('\r') ? '\r' : '';
+      return paint(esc(cr ? line.slice(0, -1) : line)) + cr;
+    })
     .join('\n');
 }

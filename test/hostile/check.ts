@@ -12,7 +12,8 @@ export const MAX_COMMAND_MS = 45 * 60_000;
 // eslint-disable-next-line no-control-regex
 const ACTIVE = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u2028-\u202e\u2066-\u2069]/;
 export function terminalSafe(out: string): string | null {
-  const rest = out.replace(/\u001b\[(?:1|2|22|31|32|33|36|39)m/g, '');
+  // the UI's own colour codes, and CRLF line endings (a CR right before a LF moves nothing) are fine
+  const rest = out.replace(/\u001b\[(?:1|2|22|31|32|33|36|39)m/g, '').replace(/\r\n/g, '\n');
   const m = ACTIVE.exec(rest);
   return m ? JSON.stringify(rest.slice(Math.max(0, m.index - 40), m.index + 40)) : null;
 }
