@@ -10,6 +10,7 @@ import { DEFAULT_FORKS } from './fleet/pool.js';
 import { processStreams, Ui, type Streams } from './ui/io.js';
 
 import { EXIT } from './exit-codes.js';
+import { interruptExitCode, interruptName, processInterruptSignal } from './apply/interrupt.js';
 export { EXIT };
 
 /** yargs reads a lone "-" as an empty flag; it is passed through this stand-in instead. */
@@ -285,7 +286,7 @@ export async function run(argv: string[], streams: Streams = processStreams()): 
     .recommendCommands()
     .strict()
     .epilog(EPILOG)
-    .wrap(Math.min(110, (streams.stdout as { columns?: number }).columns ?? 100))
+    .wrap(Math.min(110, (streams.stdout as { columns?: number }).columns || 100))
     .exitProcess(false)
     .fail((msg, err) => {
       if (err) throw err;
@@ -296,6 +297,10 @@ export async function run(argv: string[], streams: Streams = processStreams()): 
   } catch (err) {
     return reportError(ui, err);
   }
+  // Ctrl-C at a question (the terminal is in raw mode: readline gets the key, not a signal)
+  // answers no and stops the command; it still exits as interrupted, like a Ctrl-C anywhere else
+  const sig = processInterruptSignal();
+  if (sig?.aborted && code < 128) return interruptExitCode(interruptName(sig));
   return code;
 }
 

@@ -21,7 +21,7 @@ import { judgeOneShot, oneShotError, oneShotScript } from './one-shot.js';
 import { rebootAndWait, rebootCommand } from './reboot.js';
 import { beginRunScript, detachedYumScript, HOST_EXIT, journalScript, parseYumRc, rebootLeaseScript, scriptOutput, waitForXlScript, writeFilesScript, type FileWrite, type LockOwner } from './host-scripts.js';
 import { buildRunMeta, CLEAN_OUTCOMES, previousRun } from './run-journal.js';
-import { newNonce, RunSession } from './run-session.js';
+import { LockRefusedError, newNonce, RunSession } from './run-session.js';
 import { hostFactsOf, readHostFacts, readHostFactsReady, verifyFactsOf, verifyWithRetry, xlStarting } from './waits.js';
 import { comparePrediction } from '../plan/prediction.js';
 import { DOM0UP_VERSION } from '../version.js';
@@ -164,6 +164,8 @@ class Provision {
   private readonly report: HostReport;
   private facts!: HostFacts;
   private plan!: Plan;
+  /** A previous run that stopped half-way (its id), concluded by a run that finds nothing to change. */
+  private unclosedRun: string | null = null;
   private session: RunSession | null = null;
   /** What the run has done to the host so far (for the messages of a failure or an interruption). */
   private readonly done = { begun: false, written: [] as FileStep[], yumStarted: false, yumDone: false, oneShot: false, rebootSent: false, verified: false, committed: false };
@@ -252,6 +254,7 @@ class Provision {
     // starts from what the host has now, so this run continues from there
     const prev = previousRun(this.facts.state.runs, this.facts.state.lastRunSteps);
     if (prev && (!prev.finished || !CLEAN_OUTCOMES.has(prev.outcome ?? ''))) {
+      this.unclosedRun = prev.runId;
       const d = `run ${prev.runId} stopped at ${prev.phase}${prev.outcome && prev.outcome !== 'failed' ? ` (${prev.outcome})` : ''}${prev.error ? ` (${prev.error.slice(0, 200)})` : ''}; continuing from what the host has now`;
       this.report.steps.push({ id: 'resume', status: 'done', detail: d, durationMs: 0 });
       this.ev.done('resume', 'ok', d);
@@ -272,8 +275,7 @@ class Provision {
     });
     if (!confirmed) return this.finish('cancelled', 'cancelled: nothing was changed');
 
-    const owner: LockOwner = { runId: ctx.runId, controller: ctx.controller, pid: process.pid, startedAt: (ctx.now ?? (() => new Date()))().toISOString(), command: ctx.command };
-    this.session = new RunSession(this.t, ctx.runId, owner);
+    this.session = this.newSession();
     let failure: Error | null = null;
     try {
       return await this.walk();
@@ -288,13 +290,42 @@ class Provision {
     }
   }
 
+  private newSession(): RunSession {
+    const ctx = this.ctx;
+    const owner: LockOwner = { runId: ctx.runId, controller: ctx.controller, pid: process.pid, startedAt: (ctx.now ?? (() => new Date()))().toISOString(), command: ctx.command };
+    return new RunSession(this.t, ctx.runId, owner);
+  }
+
   /** Nothing to change: check the running Dom0 (from the facts already read when xl answered). */
   private async unchanged(): Promise<HostReport> {
     const v = this.plan.steps.find((s): s is VerifyStep => s.kind === 'verify' && s.action === 'run');
-    if (!v) return this.finish('unchanged', 'nothing to change: the host already runs what was asked');
-    const rep = await this.step('verify', 'checking the running Dom0', () => this.verifyNow(v), (r) => (r.ok ? 'all checks pass' : `${r.checks.filter((c) => !c.ok).length} check(s) fail`));
-    this.report.verify = rep;
-    return rep.ok ? this.finish('unchanged', 'nothing to change: the host already runs what was asked') : this.finish('verify-failed', 'nothing to change, but the running Dom0 does not match: see the checks');
+    const rep = v ? await this.step('verify', 'checking the running Dom0', () => this.verifyNow(v), (r) => (r.ok ? 'all checks pass' : `${r.checks.filter((c) => !c.ok).length} check(s) fail`)) : null;
+    if (rep) this.report.verify = rep;
+    const outcome: Outcome = !rep || rep.ok ? 'unchanged' : 'verify-failed';
+    if (this.unclosedRun && outcome === 'unchanged') await this.closeUnfinished(outcome);
+    return outcome === 'unchanged' ? this.finish('unchanged', 'nothing to change: the host already runs what was asked') : this.finish('verify-failed', 'nothing to change, but the running Dom0 does not match: see the checks');
+  }
+
+  /**
+   * A previous run stopped half-way and the host has since reached what was asked (a power cut
+   * after the commit, say): record a run that concludes it, so the journal's last word is this
+   * outcome and the next run does not report the old one again; the stale lock goes with it. One
+   * script (lock, journal, end, release). A run that holds the lock now is left alone.
+   */
+  private async closeUnfinished(outcome: Outcome): Promise<void> {
+    this.session = this.newSession();
+    const s = Date.now();
+    this.ev.phase('journal', `concluding run ${this.unclosedRun}`);
+    try {
+      await this.flush('journal', { end: outcome });
+    } catch (e) {
+      if (!(e instanceof LockRefusedError)) throw e;
+      this.skip('journal', `another run holds the lock: run ${this.unclosedRun} is left as it is`);
+      return;
+    }
+    const d = `run ${this.unclosedRun} concluded by this run (${outcome})`;
+    this.report.steps.push({ id: 'journal', status: 'done', detail: d, durationMs: Date.now() - s });
+    this.ev.done('journal', 'ok', d);
   }
 
   /** Verification of the running host from the facts already read; xl not ready yet: read again. */
@@ -371,7 +402,7 @@ class Provision {
     if (outcome === 'reboot-pending') {
       return this.finish('reboot-pending', `changes written; reboot the host, then run: dom0up verify ${this.ctx.target}${this.ctx.req.dom0Mem ? ` --dom0-mem ${this.ctx.req.dom0Mem}` : ''}`);
     }
-    return this.finish('verified', this.report.reboot ? 'verified: the host runs Xen with the requested Dom0' : this.report.verify ? 'verified: the running Dom0 matches; files updated, no reboot needed' : 'files updated; no reboot needed');
+    return this.finish('verified', this.report.reboot ? 'the host runs Xen with the requested Dom0' : this.report.verify ? 'the running Dom0 matches; files updated, no reboot needed' : 'files updated; no reboot needed');
   }
 
   /**

@@ -95,11 +95,18 @@ async function confirmPlan(ui: Ui, plan: Plan, yes: boolean, json: boolean): Pro
   return askYesNo(ui, `Apply these changes to ${plan.target}? [y/N] `);
 }
 
-/** A y/N question on the terminal; Ctrl-C or end of input answers no. */
+/**
+ * A y/N question on the terminal; end of input answers no. Ctrl-C answers no and, in the dom0up
+ * process, raises the same interrupt as a Ctrl-C anywhere else (readline holds the terminal in raw
+ * mode, so the key never becomes a signal): the command stops and exits 130.
+ */
 export async function askYesNo(ui: Ui, question: string): Promise<boolean> {
   const rl = createInterface({ input: ui.streams.stdin as NodeJS.ReadableStream, output: ui.streams.stderr as NodeJS.WritableStream });
   const ac = new AbortController();
-  rl.on('SIGINT', () => ac.abort());
+  rl.on('SIGINT', () => {
+    ac.abort();
+    if (ui.streams.stdin === process.stdin) process.emit('SIGINT', 'SIGINT');
+  });
   rl.on('close', () => ac.abort());
   try {
     const a = await rl.question(question, { signal: ac.signal });

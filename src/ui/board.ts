@@ -195,7 +195,7 @@ export class Board {
   private draw(): void {
     const p = this.ui.err;
     const rows = Math.max(5, ((this.ui.streams.stderr as { rows?: number }).rows ?? 24) - 2);
-    const cols = (this.ui.streams.stderr as { columns?: number }).columns ?? 100;
+    const cols = (this.ui.streams.stderr as { columns?: number }).columns || 100;
     let out: string[];
     if (this.mode === 'summary') out = this.summaryLines(p, cols);
     else {

@@ -174,5 +174,10 @@ export async function rerunConverges(fleet: Fleet, h: TestHost, before: Record<s
   }
   await expectVerifiedDom0(h);
   await expectNothingLost(h, before);
+  // the stopped run is concluded: one more run has nothing to say about it and changes nothing
+  const third = await provision(fleet, h);
+  expect(third.report!.outcome).toBe('unchanged');
+  expect(third.report!.steps.map((s) => s.id)).not.toContain('resume');
+  expect(third.report!.steps.map((s) => s.id)).not.toContain('journal');
   return again;
 }

@@ -21,7 +21,24 @@ export interface Artifacts {
   xenGz: string;
   /** file name of Debian's hypervisor image, e.g. xen-4.17-amd64.gz */
   xenGzName: string;
-  grub: { shell: string; stage1: string; stage2: string; e2fs_stage1_5: string };
+  /** Debian's grub-legacy 0.97-80 (the second opinion; reads ext2 with 128-byte inodes only) */
+  grub: GrubBuild;
+  /** CentOS 6's own grub-0.97-99.el6, built from shared/vendor/grub-el6 by setup.sh (the tier's default loader) */
+  rhelGrub: GrubBuild;
+}
+
+export interface GrubBuild {
+  /** the 32-bit GRUB shell (`/sbin/grub` on CentOS 6) */
+  shell: string;
+  stage1: string;
+  stage2: string;
+  e2fs_stage1_5: string;
+}
+
+export type Loader = 'rhel' | 'debian';
+
+export function grubBuild(art: Artifacts, loader: Loader): GrubBuild {
+  return loader === 'rhel' ? art.rhelGrub : art.grub;
 }
 
 export function loadArtifacts(dir = path.join(workDir(), 'artifacts')): Artifacts {
@@ -42,6 +59,12 @@ export function loadArtifacts(dir = path.join(workDir(), 'artifacts')): Artifact
       stage1: need('grub/stage1'),
       stage2: need('grub/stage2'),
       e2fs_stage1_5: need('grub/e2fs_stage1_5'),
+    },
+    rhelGrub: {
+      shell: need('../artifacts-rhel-grub/grub'),
+      stage1: need('../artifacts-rhel-grub/stage1'),
+      stage2: need('../artifacts-rhel-grub/stage2'),
+      e2fs_stage1_5: need('../artifacts-rhel-grub/e2fs_stage1_5'),
     },
   };
 }

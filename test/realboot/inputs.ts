@@ -10,7 +10,7 @@ export interface Input {
   source: string;
 }
 
-function golden(name: string): Input {
+export function golden(name: string): Input {
   return { text: readFileSync(path.join(REPO_ROOT, 'golden', name, 'input.conf'), 'utf8'), source: `golden/${name}/input.conf` };
 }
 

@@ -31,6 +31,8 @@ body() {
 echo
 echo "=== TEST-BEGIN"
 echo "=== KERNEL-CMDLINE: $(cat /proc/cmdline)"
+# the disk builder appends a small archive naming the file GRUB loaded this initramfs from (which entry booted)
+echo "=== INITRD-NAME: $(cat /etc/initrd-name 2>/dev/null)"
 echo "=== UNAME-R: $(uname -r)"
 echo "=== SYS-HYPERVISOR: $HV"
 echo "=== MEMTOTAL-KB: $(awk '/^MemTotal/{print $2}' /proc/meminfo)"

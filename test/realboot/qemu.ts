@@ -25,6 +25,15 @@ export interface QemuOptions {
   /** keys to type at GRUB's menu (QMP send-key), e.g. to pick an entry without touching grub.conf */
   menuKeys?: string[];
   signal?: AbortSignal;
+  /** 'tcg' (default) or 'kvm' (only where the set-up's probe boot showed that KVM boots this stack) */
+  accel?: 'tcg' | 'kvm';
+  /** false: the guest writes to the image (GRUB's own write of the stage2 word must survive for the next boot) */
+  snapshot?: boolean;
+  /**
+   * true: a guest reset reboots the machine (no -no-reboot), as a real host's firmware does after Xen resets it;
+   * the run ends with the next boot's report and poweroff. Default false: a reset ends the run.
+   */
+  allowReset?: boolean;
 }
 
 export interface QemuResult {
@@ -34,6 +43,8 @@ export interface QemuResult {
   killedBy: KillReason | null;
   /** QMP SHUTDOWN event reason, e.g. guest-shutdown, guest-reset; null if none was seen */
   shutdownReason: string | null;
+  /** guest resets the machine survived (allowReset) */
+  resets: number;
   /** peak resident set of the QEMU process (VmHWM), KiB */
   maxRssKiB: number | null;
   /** ms after QEMU start when each milestone was first seen on the serial line */
@@ -45,7 +56,7 @@ export interface QemuResult {
 export type Milestone = 'serial' | 'grub' | 'grubBooting' | 'xen' | 'report' | 'reportEnd' | 'grubError' | 'panic' | 'menuKeysSent';
 
 const MILESTONES: [Milestone, RegExp][] = [
-  ['grub', /GRUB Loading stage2|Press `ESC' to enter the menu|GNU GRUB\s+version/],
+  ['grub', /GRUB Loading stage2|Press `ESC' to enter the menu|Press any key to enter the menu|GNU GRUB\s+version/],
   ['grubBooting', /Booting '/],
   ['xen', /\(XEN\) /],
   ['report', /=== TEST-BEGIN/],
@@ -77,6 +88,8 @@ class Qmp {
   private sock: net.Socket | null = null;
   private buf = '';
   shutdownReason: string | null = null;
+  /** guest resets that rebooted the machine (QMP RESET events; only without -no-reboot) */
+  resets = 0;
   constructor(private readonly socketPath: string, private readonly eventLog: string) {}
 
   async connect(deadlineMs: number): Promise<void> {
@@ -110,6 +123,7 @@ class Qmp {
       try {
         const msg = JSON.parse(line) as { event?: string; data?: { reason?: string } };
         if (msg.event === 'SHUTDOWN' && this.shutdownReason === null) this.shutdownReason = msg.data?.reason ?? 'unknown';
+        if (msg.event === 'RESET' && msg.data?.reason === 'guest-reset') this.resets += 1;
       } catch { /* not JSON */ }
     }
   }
@@ -137,12 +151,12 @@ export async function runQemu(o: QemuOptions): Promise<QemuResult> {
   const args = [
     '--pdeathsig', 'KILL', '--',
     'qemu-system-x86_64',
-    '-accel', 'tcg', '-cpu', 'qemu64', // no KVM here; -cpu max breaks PV dom0 under TCG
+    '-accel', o.accel ?? 'tcg', '-cpu', 'qemu64', // -cpu max breaks PV dom0 under TCG
     '-m', String(o.memMiB), '-smp', String(o.cpus),
-    '-no-reboot', '-display', 'none', '-vga', 'none', '-monitor', 'none', '-net', 'none',
+    ...(o.allowReset ? [] : ['-no-reboot']), '-display', 'none', '-vga', 'none', '-monitor', 'none', '-net', 'none',
     '-serial', `file:${o.serialLog}`,
     '-fw_cfg', `name=etc/sercon-port,file=${sercon}`,
-    '-drive', `file=${o.image},format=raw,if=ide,index=0,snapshot=on`,
+    '-drive', `file=${o.image},format=raw,if=ide,index=0${o.snapshot === false ? '' : ',snapshot=on'}`,
     '-boot', 'c',
     ...(qmpPath ? ['-qmp', `unix:${qmpPath},server=on,wait=off`] : []),
   ];
@@ -216,7 +230,7 @@ export async function runQemu(o: QemuOptions): Promise<QemuResult> {
         const hay = m === 'xen' || m === 'grubError' ? beforeReport : clean;
         if (marks[m] === undefined && re.test(hay)) marks[m] = now;
       }
-      if (menuKeysPending && qmp && /Press `ESC' to enter the menu|Use the \^ and v keys/.test(clean)) {
+      if (menuKeysPending && qmp && /Press `ESC' to enter the menu|Press any key to enter the menu|Use the \^ and v keys/.test(clean)) {
         menuKeysPending = false;
         for (const k of o.menuKeys ?? []) {
           qmp.sendKey(k);
@@ -226,7 +240,9 @@ export async function runQemu(o: QemuOptions): Promise<QemuResult> {
       }
       if (marks.grubError !== undefined && marks.xen === undefined && marks.report === undefined) scheduleKill('bootloader-error', 1500);
       if (/(^|\n)grub> /.test(clean) && marks.report === undefined) scheduleKill('grub-prompt', 1500);
-      if (marks.panic !== undefined) scheduleKill('panic-no-reset', 10_000); // Xen resets 5 s after a dom0 crash
+      // Xen resets 5 s after a dom0 crash; with allowReset the machine then boots again (the watcher waits for that
+      // boot's report, or the hard timeout)
+      if (marks.panic !== undefined && !o.allowReset) scheduleKill('panic-no-reset', 10_000);
       if (marks.reportEnd !== undefined) scheduleKill('report-no-poweroff', 20_000);
       if (now > o.timeoutMs) scheduleKill('timeout', 0);
       if (killAt !== null && Date.now() >= killAt && killWhy) kill(killWhy);
@@ -247,6 +263,7 @@ export async function runQemu(o: QemuOptions): Promise<QemuResult> {
       exitSignal: signal,
       killedBy,
       shutdownReason: qmp?.shutdownReason ?? null,
+      resets: qmp?.resets ?? 0,
       maxRssKiB: maxRss,
       marks,
       wallMs: Date.now() - t0,

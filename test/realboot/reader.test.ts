@@ -1,10 +1,10 @@
 // Fast checks of the tier's own readers (no boot): the grub.conf oracle, the stand-in mapping, the serial reader.
 import { describe, expect, test } from 'vitest';
-import { standInFor } from './disk.js';
+import { parseBlockMap, standInFor } from './disk.js';
 import { checkXenDom0, sizeToMiB } from './expect.js';
 import { defaultEntry, linuxKernelOf, physicalToLogical, readGrubConf, referencedFiles, xenArgsOf } from './grub-conf.js';
-import type { RealBootResult } from './harness.js';
-import { readSerial } from './serial.js';
+import { menuWait, type RealBootResult } from './harness.js';
+import { readSerial, splitBoots } from './serial.js';
 
 describe('grub.conf reader (test oracle)', () => {
   test('backslash-newline joins lines like GRUB 0.97 (the backslash goes, the newline becomes a space)', () => {
@@ -96,5 +96,39 @@ describe('serial reader', () => {
       'dom0 kernel command line: "ro root=/dev/mapper/vg-root quiet", expected "ro"',
     ]);
     expect(sizeToMiB('1G')).toBe(1024);
+  });
+});
+
+describe('boots within one run, and GRUB\'s countdown', () => {
+  test('a reset starts a new boot at SeaBIOS\'s banner', () => {
+    const log = "\x1bcSeaBIOS (version 1.16.2)\r\n  Booting 'Xen'\r\n(XEN) Hardware Dom0 crashed\r\n\x1bcSeaBIOS (version 1.16.2)\r\n  Booting 'plain'\r\n=== TEST-BEGIN\n=== NOT-XEN-DOM0\n=== TEST-END\n";
+    const parts = splitBoots(log);
+    expect(parts).toHaveLength(2);
+    expect(readSerial(parts[0]!).grubBootingTitle).toBe('Xen');
+    expect(readSerial(parts[0]!).panicLine).toBe('Hardware Dom0 crashed');
+    expect(readSerial(parts[1]!).grubBootingTitle).toBe('plain');
+    expect(readSerial(parts[1]!).notXenDom0).toBe(true);
+    expect(splitBoots('no banner')).toEqual(['no banner']);
+  });
+
+  test('Red Hat\'s hidden-menu countdown: "Booting T in N seconds..." from timeout-1 down to 0; nothing for timeout 0', () => {
+    // as seen: SeaBIOS's serial console breaks the 80-column line with a cursor move
+    const five = "Press any key to enter the menu\n\n\n\rBooting CentOS in 4 seconds..\x1b[24;1H.\rBooting CentOS in 3 seconds...\rBooting CentOS in 0 seconds...\r\n  Booting 'CentOS'\r\n";
+    expect(menuWait(five)).toBe(5);
+    expect(menuWait("\x1b[2J  Booting 'CentOS'\r\n")).toBe(0);
+    expect(menuWait('Press any key to enter the menu')).toBeNull();
+  });
+});
+
+describe('block maps read from debugfs stat', () => {
+  test('data blocks by logical index; indirect and extent-tree blocks are not data; holes stay empty', () => {
+    const ext2 = 'Inode: 12\nBLOCKS:\n(0-11):312-323, (IND):324, (12-13):325-326, (DIND):581, (IND):582, (268):583\nTOTAL: 20\n';
+    const m = parseBlockMap(ext2);
+    expect(m.slice(0, 14)).toEqual([312, 313, 314, 315, 316, 317, 318, 319, 320, 321, 322, 323, 325, 326]);
+    expect(m[268]).toBe(583);
+    expect(m[14]).toBeUndefined();
+    const ext4 = 'EXTENTS:\n(ETB0):15122, (0-1):6907-6908, (4):7000\n';
+    const e = parseBlockMap(ext4);
+    expect([e[0], e[1], e[2], e[3], e[4]]).toEqual([6907, 6908, undefined, undefined, 7000]);
   });
 });

@@ -40,6 +40,8 @@ export interface SerialReport {
   reportComplete: boolean;
   notXenDom0: boolean;
   kernelCmdline: string | null;
+  /** the file the initramfs was loaded from, e.g. /initramfs-4.9.241-37.el6.x86_64.img (tells which entry booted) */
+  initrdName: string | null;
   unameR: string | null;
   sysHypervisor: string | null;
   xenCaps: string | null;
@@ -82,16 +84,23 @@ export function readSerial(raw: string): SerialReport {
     return m ? (m[1] ?? '').trim() : null;
   };
   const grubErr = /Error (\d+): ([^\n]*)/.exec(before);
-  const booting = /Booting '([^\n]*)'/.exec(before);
+  // Debian's GRUB prints `Booting 'TITLE'`; Red Hat's, with `hiddenmenu`, only counts down ("Booting TITLE in N
+  // seconds...") and prints nothing at all for a timeout of 0
+  // seconds...") and prints nothing at all for a timeout of 0; a countdown broken by a key press (the menu is drawn
+  // after it) does not tell which entry was then chosen
+  const countdown = /Booting (.*?) in \d+ seconds\.\.\./.exec(before);
+  const menuAfter = countdown ? before.indexOf('Use the ^ and v keys', countdown.index) >= 0 : false;
+  const booting = /Booting '([^\n]*)'/.exec(before) ?? (menuAfter ? null : countdown);
   const panic = /(Kernel panic - not syncing[^\n]*|Hardware Dom0 crashed[^\n]*|Panic on CPU \d+[^\n]*)/.exec(clean);
   return {
     grubBootingTitle: booting ? (booting[1] ?? null) : null,
     grubError: grubErr ? `Error ${grubErr[1]}: ${(grubErr[2] ?? '').trim()}` : null,
-    grubSeen: /GRUB Loading stage2|Press `ESC' to enter the menu|GNU GRUB\s+version|Booting '/.test(before),
+    grubSeen: /GRUB Loading stage2|Press `ESC' to enter the menu|Press any key to enter the menu|GNU GRUB\s+version|Booting '/.test(before),
     reportBegun: reportAt >= 0,
     reportComplete: clean.includes('=== TEST-END'),
     notXenDom0: clean.includes('=== NOT-XEN-DOM0'),
     kernelCmdline: marker(clean, 'KERNEL-CMDLINE'),
+    initrdName: marker(clean, 'INITRD-NAME') || null,
     unameR: marker(clean, 'UNAME-R'),
     sysHypervisor: marker(clean, 'SYS-HYPERVISOR'),
     xenCaps: marker(clean, 'XEN-CAPS'),
@@ -108,4 +117,16 @@ export function readSerial(raw: string): SerialReport {
     xenCmdlineProblems: findXenCmdlineProblems(xlDmesg ?? before.split('\n').filter((l) => l.includes('(XEN) ')).map((l) => l.slice(l.indexOf('(XEN) '))).join('\n')),
     warnings,
   };
+}
+
+/**
+ * The serial log of a run in which the machine reset and booted again, cut into one piece per boot (at SeaBIOS's
+ * banner, which starts every power-on and every reset).
+ */
+export function splitBoots(raw: string): string[] {
+  const at: number[] = [];
+  const re = /SeaBIOS \(version/g;
+  for (let m = re.exec(raw); m; m = re.exec(raw)) at.push(m.index);
+  if (at.length <= 1) return [raw];
+  return at.map((a, i) => raw.slice(i === 0 ? 0 : a, at[i + 1] ?? raw.length));
 }

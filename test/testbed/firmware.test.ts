@@ -199,6 +199,16 @@ describe('default, fallback, one-shot', () => {
     expect(saved.savedWordOut).toBe(1);
   });
 
+  it('a one-shot boot does not count down, wherever the timeout line is (RHEL timeout_func; measured by the real-boot tier)', () => {
+    const word = (2 << 8) | 0x10000;
+    // `default` consumes the one-shot (timeout 0); the `timeout=5` after it is ignored
+    expect(boot({ conf: two('default=1'), savedWord: word }).config!.timeout).toBe(0);
+    // a `timeout` line read while the flag is set means 0 as well
+    expect(boot({ conf: 'timeout=5\ndefault=1\ntitle A\nkernel /b\ntitle B\nkernel /b\ntitle C\nkernel /a\n', savedWord: word }).config!.timeout).toBe(0);
+    // without a one-shot the first timeout line counts
+    expect(boot({ conf: 'default=1\ntimeout=5\ntimeout=9\ntitle A\nkernel /b\ntitle B\nkernel /b\n' }).config!.timeout).toBe(5);
+  });
+
   it('a one-shot entry that fails to load falls back like any other', () => {
     const r = boot({ conf: two('default=1', 'fallback=1\n'), savedWord: (0 << 8) | 0x10000 | 1 });
     expect(r.record.attempts.map((a) => [a.entryIndex, a.error])).toEqual([

@@ -199,10 +199,12 @@ class Host:
 
     async def stay(self, state):
         """Off (or failed) until the power button is pressed (ctl/power-on + SIGUSR1)."""
-        self.set_state(state)
+        # stale presses are dropped BEFORE the state says 'off': a controller that sees 'off' and
+        # presses the button at once must not have its press eaten (a race seen under load)
         self.flag('power-on')
         self.flag('power-cut')
         self.wake.clear()
+        self.set_state(state)
         while not self.flag('power-on'):
             await self.wake.wait()
             self.wake.clear()

@@ -247,6 +247,14 @@ def _fallback_func(cfg, arg):
 
 
 def _timeout_func(cfg, arg):
+    # RHEL 6 timeout_func (builtins.c): the first timeout that takes effect wins; once `default` has consumed a
+    # one-shot boot (timeout 0), a later `timeout` line is ignored, and a `timeout` line read while the one-shot
+    # flag is set means 0. Measured with Red Hat's GRUB by the real-boot tier (test/realboot/oneshot.test.ts).
+    if cfg.timeout != -1:
+        return
+    if cfg.saved_word & ONCE_FLAG:
+        cfg.timeout = 0
+        return
     v, _ = parse_maxint(arg)
     if v is not None:
         cfg.timeout = v

@@ -3,8 +3,9 @@
 `echo 'savedefault --default=N --once' | grub --batch` stores the saved entry word in the stage2
 file (/boot/grub/stage2, offset 512+0xC): (N<<8)|0x10000|(old&0xFF) with --once, N without.
 Options are processed left to right, so `--once --default=N` stores plain N (the later --default
-overwrites the word computed by --once). Other commands are echoed and accepted or reported as
-unknown, like the real shell does."""
+overwrites the word computed by --once); a bare `--once` means entry 0, and the first word that is
+not an option ends them silently (`savedefault 3` stores 0). Other commands are echoed and accepted
+or reported as unknown, like the real shell does."""
 import os
 import sys
 
@@ -19,11 +20,25 @@ SHELL_CMDS = grub0.KNOWN | {'device', 'dump', 'quit'}
 
 
 def savedefault(arg, out):
+    # A port of savedefault_shell() (grub-fedora-9.patch, stage2/builtins.c): options are read left to right while
+    # they are --stage2=, --default= or --once (prefix matches, as grub_memcmp does); the first other word ends the
+    # list silently. The word starts at 0: a bare `--once` boots entry 0 once, a bare number is not an option.
+    # Checked against Red Hat's own shell by the real-boot tier (test/realboot/grub-el6.test.ts).
     stage2 = STAGE2
-    word = None
+    new_default = 0
     for opt in arg.split():
         if opt.startswith('--stage2='):
             stage2 = opt.split('=', 1)[1]
+        elif opt.startswith('--default='):
+            v, _ = grub0.parse_maxint(opt.split('=', 1)[1])
+            if v is None:
+                out('\nError 23: Error while parsing number\n')
+                return 1
+            new_default = v
+        elif opt.startswith('--once'):
+            new_default = ((new_default << 8) | grub0.ONCE_FLAG) & 0xFFFFFFFF
+        else:
+            break
     try:
         with open(stage2, 'rb') as f:
             f.seek(grub0.STAGE2_SAVED_OFFSET)
@@ -31,28 +46,7 @@ def savedefault(arg, out):
     except OSError:
         out('\nError 15: File not found\n')
         return 1
-    word = old
-    new_default = None
-    for opt in arg.split():
-        if opt.startswith('--default='):
-            v, _ = grub0.parse_maxint(opt.split('=', 1)[1])
-            if v is None:
-                out('\nError 23: Error while parsing number\n')
-                return 1
-            word = v
-            new_default = v
-        elif opt == '--once':
-            if new_default is None:
-                # --once without a preceding --default: the current saved entry
-                new_default = word & 0xFF
-            word = (new_default << 8) | grub0.ONCE_FLAG | (old & 0xFF)
-        elif opt.startswith('--stage2='):
-            pass
-        elif opt.isdigit():
-            word = int(opt)
-        else:
-            out('\nError 30: Invalid argument\n')
-            return 1
+    word = new_default + (old & 0xFF) if new_default & grub0.ONCE_FLAG else new_default
     try:
         fd = os.open(stage2, os.O_WRONLY)
         try:
