@@ -72,6 +72,10 @@ describeTestbed('fleet rollout', () => {
     const j = JSON.parse(r.stdout.toString());
     expect(j.hosts.map((h: { name: string }) => h.name)).toEqual([fleet().hosts[2]!.name, fleet().hosts[3]!.name]);
     expect(j.hosts.every((h: { outcome: string }) => h.outcome === 'pending')).toBe(true);
+    // --detailed-exitcode over the inventory: 2, changes are pending
+    const d = await cli(fleet(), ['plan', '-i', inv, '--limit', 'rack2', '--detailed-exitcode']);
+    expect(d.exit, d.stderr).toBe(2);
+    expect((await cli(fleet(), ['plan', '-i', inv, '--limit', 'rack2'])).exit).toBe(0);
   });
 
   it('apply to the rack in batches of one (--serial 1): the reboots do not overlap, per-host settings from the inventory, a summary', async () => {
