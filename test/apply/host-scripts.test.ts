@@ -10,7 +10,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { nsHost, nsUnavailable, type NsHost } from '../helpers/ns-transport.js';
 import { acquireLockScript, beginRunScript, detachedYumScript, HOST_EXIT, KEEP_RUNS, leaseGuard, parseYumRc, rebootLeaseScript, releaseLockScript, scriptOutput, setStage2WordScript, writeFilesScript, type FileWrite, type LockOwner } from '../../src/apply/host-scripts.js';
-import { judgeOneShot, onceWord, oneShotScript, ONCE_FLAG, STAGE2_SAVED_OFFSET } from '../../src/apply/one-shot.js';
+import { judgeOneShot, onceWord, oneShotScript, ONCE_FLAG, setOneShot, STAGE2_SAVED_OFFSET } from '../../src/apply/one-shot.js';
 import { describeLockRefusal } from '../../src/apply/run-session.js';
 
 const why = nsUnavailable();
@@ -325,6 +325,21 @@ d('the one-shot boot and the stage2 word', () => {
     // a harmless "error:" from a library on grub's output does not matter when the word is right
     expect(judgeOneShot(`oneshot_begin\nsome lib: error: ignorable\noneshot_end\noneshot_word=${onceWord(2, 1)}\n`, 2).ok).toBe(true);
     expect(judgeOneShot('oneshot_begin\n\noneshot_end\noneshot_word=\n', 2)).toMatchObject({ ok: false, word: null });
+  });
+
+  it('setOneShot over the host\'s shell: the word the grub shell stored is returned; a grub shell that stores nothing is an error naming the phase, with its output', async () => {
+    const h = host({ boot: true, grub: grubShell });
+    stage2(h, 0);
+    await expect(setOneShot(h.t, 3)).resolves.toEqual({ word: onceWord(3, 0) });
+    expect(word(h)).toBe(onceWord(3, 0));
+    const broken = host({ boot: true, grub: '#!/bin/sh\ncat >/dev/null\necho "Error 15: File not found"\nexit 0\n' });
+    stage2(broken, 0);
+    await expect(setOneShot(broken.t, 3)).rejects.toMatchObject({ phase: 'one-shot boot', message: 'ns: one-shot boot: grub did not store the one-shot boot of entry 3 (stage2 word 0x0)', detail: expect.stringContaining('Error 15') });
+    expect(word(broken)).toBe(0);
+    const failing = host({ boot: true, grub: '#!/bin/sh\necho "grub: cannot open /dev/sda" >&2\nexit 1\n' });
+    stage2(failing, 0);
+    // the word read back decides, not grub's exit status: nothing stored is the same error
+    await expect(setOneShot(failing.t, 1)).rejects.toMatchObject({ message: expect.stringMatching(/did not store the one-shot boot of entry 1/), detail: expect.stringContaining('cannot open /dev/sda') });
   });
 
   it('the stage2 word is written back exactly and read back (rollback clears a pending one-shot)', async () => {
