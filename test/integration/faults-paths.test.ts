@@ -82,7 +82,7 @@ describeTestbed('faults: failure paths of the walk and of the way back', () => {
     const r = await provision(fleet(), h, { beforeReboot: drop });
     expect(r.error?.message).toMatch(/: reboot: the connection dropped before the script/);
     await expectNextBoot(h, { kernel: SIG, xen: true, afterReset: { kernel: STOCK, xen: false } });
-    const fp = await addFaultPoint(h, { at: 'exec', match: '*dd of=/boot/grub/stage2 *', when: 'before', action: 'fail', exitCode: 1, message: 'dd: /boot/grub/stage2: Input/output error' });
+    const fp = await addFaultPoint(h, { at: 'exec', match: '/*bin/dd of=/boot/grub/stage2 *', when: 'before', action: 'fail', exitCode: 1, message: 'dd: /boot/grub/stage2: Input/output error' });
     const rb = await dom0up(fleet(), h, 'rollback', ['--run', r.runId, '--yes']);
     expect(await fp.firings()).toHaveLength(1);
     expect(rb.exit, rb.stderr).toBe(1);
