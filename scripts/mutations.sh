@@ -6,6 +6,7 @@
 #   scripts/mutations.sh                 every mutation
 #   scripts/mutations.sh NAME...         only these (see the table below)
 #   scripts/mutations.sh --list          the table
+#   scripts/mutations.sh --unit-only …   only the unit-tier files of each mutation (no test bed)
 #
 # The SSH-tier files need the test bed (root; see docs/testbed.md); set DOM0UP_TESTBED_STATE and
 # DOM0UP_TESTBED_PORT when other test beds run on the machine. Slow (minutes per mutation): not
@@ -35,6 +36,9 @@ if [ "${1:-}" = --list ]; then
   exit 0
 fi
 
+UNIT_ONLY=
+if [ "${1:-}" = --unit-only ]; then UNIT_ONLY=1; shift; fi
+
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/dom0up-mutations-XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
 COPY="$WORK/tree"
@@ -48,6 +52,10 @@ printf '%-26s %-9s %s\n' mutation result 'failing tests'
 for m in "${MUTATIONS[@]}"; do
   IFS='@' read -r name file expr tests <<<"$m"
   if [ $# -gt 0 ] && ! printf '%s\n' "$@" | grep -qx "$name"; then continue; fi
+  if [ -n "$UNIT_ONLY" ]; then
+    tests=$(printf '%s\n' $tests | grep -v '^test/integration/' | tr '\n' ' ')
+    if [ -z "${tests// /}" ]; then printf '%-26s %-9s %s\n' "$name" 'not-run' '(SSH-tier tests only)'; continue; fi
+  fi
   cp "$ROOT/$file" "$COPY/$file"
   perl -0pi -e "$expr" "$COPY/$file"
   if cmp -s "$ROOT/$file" "$COPY/$file"; then
