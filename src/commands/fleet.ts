@@ -74,14 +74,7 @@ export async function fleetCli(ui: Ui, o: FleetCliOptions): Promise<number> {
   }
   const targets = await resolveTargets({ hosts: o.hosts, inventories, ...(o.limit !== undefined ? { limit: o.limit } : {}), ssh, req: o.req });
   reportConnectionNotes(ui, targets);
-  let serial: number;
-  let maxFail: number;
-  try {
-    serial = countOf(o.serial, targets.length, 1);
-    maxFail = countOf(o.maxFail, targets.length, 0);
-  } catch (e) {
-    throw new UserError(`--serial/--max-fail: ${(e as Error).message}`, 'give a number of hosts or a percentage, e.g. --serial 5 or --serial 20%');
-  }
+  const { serial, maxFail } = batchCounts(o, targets.length);
   const open = (t: Target) => openHost(t.destination, t.ssh);
   const planContextOf = (f: HostFacts, t: Target) => planContextFor(f, t.req, ui.streams.env, o.command === 'tune' ? 'tune' : 'apply');
   switch (o.command) {
@@ -108,6 +101,15 @@ export async function fleetCli(ui: Ui, o: FleetCliOptions): Promise<number> {
     }
     default:
       return rolloutCli(ui, targets, { ...o, mode: o.command as PlanMode, serial, maxFail, open, planContextFor: planContextOf });
+  }
+}
+
+/** --serial and --max-fail (a number of hosts or a percentage) for a fleet of `n` hosts. */
+function batchCounts(o: { serial: string; maxFail: string }, n: number): { serial: number; maxFail: number } {
+  try {
+    return { serial: countOf(o.serial, n, 1), maxFail: countOf(o.maxFail, n, 0) };
+  } catch (e) {
+    throw new UserError(`--serial/--max-fail: ${(e as Error).message}`, 'give a number of hosts or a percentage, e.g. --serial 5 or --serial 20%');
   }
 }
 
@@ -198,14 +200,7 @@ export async function applySavedCli(ui: Ui, o: { file: string; ssh: SshCliOption
     saved.set(t, h);
     return t;
   });
-  let serial: number;
-  let maxFail: number;
-  try {
-    serial = countOf(o.serial, targets.length, 1);
-    maxFail = countOf(o.maxFail, targets.length, 0);
-  } catch (e) {
-    throw new UserError(`--serial/--max-fail: ${(e as Error).message}`, 'give a number of hosts or a percentage, e.g. --serial 5 or --serial 20%');
-  }
+  const { serial, maxFail } = batchCounts(o, targets.length);
   return rolloutCli(ui, targets, { mode: file.mode, forks: o.forks, serial, maxFail, breakLock: o.breakLock, ...(o.rebootTimeoutS !== undefined ? { rebootTimeoutS: o.rebootTimeoutS } : {}), json: o.json, yes: o.yes, open: (t) => openHost(t.destination, t.ssh), saved, savedSource: o.file });
 }
 

@@ -7,7 +7,7 @@
 // Seeded: DOM0UP_HOSTILE_SEED=N reproduces a run of the suite (fast-check prints seed and path).
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import fc from 'fast-check';
-import { PassThrough } from 'node:stream';
+import { captureStreams } from '../helpers/run-cli.js';
 import { reportError, run } from '../../src/cli.js';
 import { Ui } from '../../src/ui/io.js';
 import { factsCli, planCli, verifyCli } from '../../src/commands/remote.js';
@@ -33,13 +33,8 @@ const RUNS = Number(process.env.DOM0UP_HOSTILE_RUNS ?? 1);
 console.log(`hostile CLI suite: seed ${SEED} (DOM0UP_HOSTILE_SEED=${SEED} reproduces it)`);
 
 function streams() {
-  const out: Buffer[] = [];
-  const err: Buffer[] = [];
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  stdout.on('data', (c: Buffer) => out.push(c));
-  stderr.on('data', (c: Buffer) => err.push(c));
-  return { io: { stdout, stderr, env: { CI: '1' } as NodeJS.ProcessEnv }, out: () => Buffer.concat(out).toString('utf8'), err: () => Buffer.concat(err).toString('utf8') };
+  const c = captureStreams();
+  return { io: { stdout: c.stdout, stderr: c.stderr, env: { CI: '1' } as NodeJS.ProcessEnv }, out: () => c.out().toString('utf8'), err: c.err };
 }
 
 interface Command {
