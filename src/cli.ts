@@ -4,6 +4,8 @@
  */
 import yargs, { type Argv } from 'yargs';
 import { userFacing } from './errors.js';
+import { checkEntryValues } from './grub/entry-values.js';
+import { visible } from './ui/escape.js';
 import { DEFAULT_FORKS } from './fleet/pool.js';
 import { processStreams, Ui, type Streams } from './ui/io.js';
 
@@ -53,6 +55,8 @@ export function dom0FromArgv(a: Dom0Argv) {
   if (a.initrd !== undefined) o.initrd = a.initrd;
   if (a.title !== undefined) o.title = a.title;
   if (a.force !== undefined) o.force = a.force;
+  // values that reach grub.conf are checked here, before any file is read or host contacted
+  checkEntryValues(o);
   return o;
 }
 
@@ -308,9 +312,10 @@ export function reportError(ui: Ui, err: unknown): number {
   }
   const uf = userFacing(err);
   if (uf) {
-    ui.note(`dom0up: ${ui.err.red('error')}: ${uf.message}`);
-    if (uf.detail) ui.note(uf.detail);
-    if (uf.hint) ui.note(`hint: ${uf.hint}`);
+    // messages and details carry host text (yum's output, a lock's owner, paths): escaped
+    ui.note(`dom0up: ${ui.err.red('error')}: ${visible(uf.message)}`);
+    if (uf.detail) ui.note(visible(uf.detail, { multiline: true }));
+    if (uf.hint) ui.note(`hint: ${visible(uf.hint)}`);
     return uf.exitCode;
   }
   // a bug: the whole story

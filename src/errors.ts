@@ -47,3 +47,19 @@ export function userFacing(err: unknown): UserFacing | null {
   if (typeof e.detail === 'string' && e.detail) out.detail = e.detail;
   return out;
 }
+
+/**
+ * Every remote error names the host and the phase. A user-facing error raised without them (a
+ * TransportError from an exec, a UserError about what the host has) becomes a RemoteError of `phase`;
+ * a RemoteError (or a PreflightError, "HOST: preflight: …") is kept; anything else is a bug and is
+ * kept as it is (exit 70 with its stack).
+ */
+export function inPhase(err: unknown, target: string, phase: string): unknown {
+  if (!(err instanceof Error) || err instanceof RemoteError || err.name === 'PreflightError' || err.name === 'AbortError') return err;
+  const uf = userFacing(err);
+  if (!uf) return err;
+  const msg = err.message.startsWith(`${target}: `) ? err.message.slice(target.length + 2) : err.message;
+  const out = new RemoteError(target, phase, msg, uf.hint, uf.exitCode, uf.detail);
+  (out as Error & { cause?: unknown }).cause = err;
+  return out;
+}

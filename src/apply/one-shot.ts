@@ -35,9 +35,11 @@ export interface OneShotResult {
 
 /** Judges by the word read back: the once flag and the entry must be there. */
 export function judgeOneShot(stdout: string, index: number): OneShotResult {
-  const m = /^oneshot_word=(\d+)$/m.exec(stdout);
+  // the word line after grub's output (a line of grub's output that looks like one does not count)
+  const after = stdout.slice(stdout.lastIndexOf('\noneshot_end\n') + 1);
+  const m = /^oneshot_word=(\d{1,10})$/m.exec(after);
   const word = m ? Number(m[1]) : null;
-  const output = /oneshot_begin\n([\s\S]*?)\noneshot_end/.exec(stdout)?.[1] ?? '';
+  const output = /oneshot_begin\n([\s\S]*)\noneshot_end/.exec(stdout)?.[1] ?? '';
   const ok = word !== null && Number.isFinite(word) && (word & ONCE_FLAG) !== 0 && ((word >> 8) & 0xff) === (index & 0xff);
   return { word, ok, output };
 }

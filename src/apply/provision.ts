@@ -12,7 +12,8 @@ import { createHash } from 'node:crypto';
 import { HOST_FACTS, xlFacts, gatherWith, VERIFY_FACTS, type HostFacts } from '../facts/index.js';
 import { makePlan, type PlanContext } from '../plan/make-plan.js';
 import type { CommandStep, FileStep, OneShotStep, Plan, PlanMode, PlanStep, ProvisionRequest, VerifyStep } from '../plan/plan.js';
-import { RemoteError, UserError } from '../errors.js';
+import { inPhase, RemoteError, UserError } from '../errors.js';
+import { trackPhases } from './phases.js';
 import type { ExecResult, Transport } from '../transport/index.js';
 import { verifyHost, type VerifyReport } from '../verify/verify-host.js';
 import { interruptExitCode, interruptName, processInterruptSignal, runStarted } from './interrupt.js';
@@ -141,8 +142,12 @@ export function requestedNames(plan: Plan): string[] {
 
 export async function provisionHost(ctx: ProvisionContext): Promise<HostReport> {
   const endRun = runStarted();
+  const phases = trackPhases(ctx);
   try {
-    return await new Provision(ctx).run();
+    return await new Provision(phases.ctx).run();
+  } catch (e) {
+    // every error names the host and the phase it stopped in (src/errors.ts inPhase)
+    throw inPhase(e, ctx.target, phases.current());
   } finally {
     endRun();
   }

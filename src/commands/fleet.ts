@@ -22,6 +22,7 @@ import { applyCli, askYesNo, controllerName, factsCli, newRunId, planCli, verify
 import { EXIT } from '../exit-codes.js';
 import { interruptExitCode, interruptName, processInterruptSignal } from '../apply/interrupt.js';
 import { userFacing } from '../errors.js';
+import { visible } from '../ui/escape.js';
 
 export type FleetCommand = 'facts' | 'plan' | 'apply' | 'tune' | 'verify';
 
@@ -73,14 +74,7 @@ export async function fleetCli(ui: Ui, o: FleetCliOptions): Promise<number> {
   }
   const targets = await resolveTargets({ hosts: o.hosts, inventories, ...(o.limit !== undefined ? { limit: o.limit } : {}), ssh, req: o.req });
   reportConnectionNotes(ui, targets);
-  let serial: number;
-  let maxFail: number;
-  try {
-    serial = countOf(o.serial, targets.length, 1);
-    maxFail = countOf(o.maxFail, targets.length, 0);
-  } catch (e) {
-    throw new UserError(`--serial/--max-fail: ${(e as Error).message}`, 'give a number of hosts or a percentage, e.g. --serial 5 or --serial 20%');
-  }
+  const { serial, maxFail } = batchCounts(o, targets.length);
   const open = (t: Target) => openHost(t.destination, t.ssh);
   const planContextOf = (f: HostFacts, t: Target) => planContextFor(f, t.req, ui.streams.env, o.command === 'tune' ? 'tune' : 'apply');
   switch (o.command) {
@@ -98,7 +92,7 @@ export async function fleetCli(ui: Ui, o: FleetCliOptions): Promise<number> {
       }
       if (o.json) ui.json({ hosts: results.map((r) => ({ host: r.display, name: r.target.name, outcome: r.outcome, message: r.message, plan: r.plan, ...notesJson(r.target) })) });
       else {
-        for (const r of results) ui.print(r.plan ? renderPlan(r.plan, ui.out) : `${ui.out.bold(r.display)}: ${ui.out.red(r.outcome)} — ${r.message}\n`);
+        for (const r of results) ui.print(r.plan ? renderPlan(r.plan, ui.out) : `${ui.out.bold(visible(r.display))}: ${ui.out.red(r.outcome)} — ${visible(r.message)}\n`);
         ui.print(renderFleetSummary(results, ui.out));
       }
       const bad = results.filter((r) => !r.ok).length;
@@ -107,6 +101,15 @@ export async function fleetCli(ui: Ui, o: FleetCliOptions): Promise<number> {
     }
     default:
       return rolloutCli(ui, targets, { ...o, mode: o.command as PlanMode, serial, maxFail, open, planContextFor: planContextOf });
+  }
+}
+
+/** --serial and --max-fail (a number of hosts or a percentage) for a fleet of `n` hosts. */
+function batchCounts(o: { serial: string; maxFail: string }, n: number): { serial: number; maxFail: number } {
+  try {
+    return { serial: countOf(o.serial, n, 1), maxFail: countOf(o.maxFail, n, 0) };
+  } catch (e) {
+    throw new UserError(`--serial/--max-fail: ${(e as Error).message}`, 'give a number of hosts or a percentage, e.g. --serial 5 or --serial 20%');
   }
 }
 
@@ -197,14 +200,7 @@ export async function applySavedCli(ui: Ui, o: { file: string; ssh: SshCliOption
     saved.set(t, h);
     return t;
   });
-  let serial: number;
-  let maxFail: number;
-  try {
-    serial = countOf(o.serial, targets.length, 1);
-    maxFail = countOf(o.maxFail, targets.length, 0);
-  } catch (e) {
-    throw new UserError(`--serial/--max-fail: ${(e as Error).message}`, 'give a number of hosts or a percentage, e.g. --serial 5 or --serial 20%');
-  }
+  const { serial, maxFail } = batchCounts(o, targets.length);
   return rolloutCli(ui, targets, { mode: file.mode, forks: o.forks, serial, maxFail, breakLock: o.breakLock, ...(o.rebootTimeoutS !== undefined ? { rebootTimeoutS: o.rebootTimeoutS } : {}), json: o.json, yes: o.yes, open: (t) => openHost(t.destination, t.ssh), saved, savedSource: o.file });
 }
 
@@ -290,7 +286,7 @@ async function eachHost<T>(ui: Ui, title: string, json: boolean, targets: Target
 async function fleetFacts(ui: Ui, targets: Target[], o: FleetCliOptions, open: (t: Target) => ReturnType<typeof openHost>): Promise<number> {
   const rows = (await eachHost(ui, 'facts', o.json, targets, o.forks, open, (transport) => readHostFacts(transport))).map((r) => ({ ...r, facts: r.value }));
   if (o.json) ui.json({ hosts: rows.map((r) => ({ host: r.display, name: r.t.name, ...notesJson(r.t), ...(r.facts ? { facts: factsJson(r.facts) } : { error: r.error }) })) });
-  else for (const r of rows) ui.print(r.facts ? renderFacts(r.display, r.facts, ui.out) : `${ui.out.bold(r.display)}: ${ui.out.red(r.t.refusal !== undefined ? 'refused' : 'unreachable')} — ${r.error}\n`);
+  else for (const r of rows) ui.print(r.facts ? renderFacts(r.display, r.facts, ui.out) : `${ui.out.bold(visible(r.display))}: ${ui.out.red(r.t.refusal !== undefined ? 'refused' : 'unreachable')} — ${visible(r.error ?? '')}\n`);
   return Math.min(100, rows.filter((r) => r.error).length);
 }
 
@@ -302,7 +298,7 @@ async function fleetVerify(ui: Ui, targets: Target[], o: FleetCliOptions, open: 
   if (o.json) ui.json({ hosts: rows.map((r) => ({ host: r.display, name: r.t.name, ...notesJson(r.t), ...(r.rep ? { ok: r.rep.ok, checks: r.rep.checks, notXen: r.rep.notXen } : { ok: false, error: r.error }) })) });
   else {
     for (const r of rows) {
-      ui.print(`${ui.out.bold(r.display)}: ${r.rep ? (r.rep.ok ? ui.out.green('verified') : ui.out.red('does not match')) : ui.out.red(`${r.t.refusal !== undefined ? 'refused' : 'unreachable'} — ${r.error}`)}\n`);
+      ui.print(`${ui.out.bold(visible(r.display))}: ${r.rep ? (r.rep.ok ? ui.out.green('verified') : ui.out.red('does not match')) : ui.out.red(`${r.t.refusal !== undefined ? 'refused' : 'unreachable'} — ${visible(r.error ?? '')}`)}\n`);
       if (r.rep && !r.rep.ok) ui.print(renderChecks(r.rep, ui.out));
     }
   }

@@ -3,6 +3,7 @@ import type { Ui } from '../ui/io.js';
 import { colorDiff, renderFindings, renderGrubView } from '../ui/render-grub.js';
 import { grubApply, grubPlan, grubShow, type GrubApplyOptions, type GrubPlanResult, type GrubRewriteOptions } from './grub.js';
 import { EXIT } from '../exit-codes.js';
+import { visible } from '../ui/escape.js';
 
 const stdinOf = (ui: Ui) => (ui.streams.stdin ? { stdin: ui.streams.stdin } : {});
 const label = (file: string) => (file === '-' ? '<stdin>' : file);
@@ -47,18 +48,19 @@ function summarize(ui: Ui, file: string, p: GrubPlanResult): void {
   const r = p.rewrite;
   const e = r.after.entries[r.entryIndex]!;
   for (const w of p.hypervisor.warnings) ui.note(`${ui.err.yellow('warning')}: ${w.message}`);
-  for (const n of r.notes) ui.note(`note: ${n}`);
-  for (const k of p.keptProblems) ui.note(`${ui.err.yellow('warning')}: the hypervisor line already had: ${k}`);
+  for (const n of r.notes) ui.note(`note: ${visible(n)}`);
+  for (const k of p.keptProblems) ui.note(`${ui.err.yellow('warning')}: the hypervisor line already had: ${visible(k)}`);
   if (p.hypervisor.usesDefaults && r.action !== 'updated' && r.action !== 'unchanged') {
     ui.note(`note: no Dom0 options given: using dom0_mem=1024M,max:1024M dom0_max_vcpus=2 dom0_vcpus_pin`);
   }
+  const title = visible(e.title.trimEnd());
   const what = {
-    converted: `converts entry ${e.index} "${e.title.trimEnd()}" into a Xen entry`,
-    added: `adds Xen entry ${e.index} "${e.title.trimEnd()}" and keeps the plain one`,
-    updated: `updates the hypervisor line of Xen entry ${e.index} "${e.title.trimEnd()}"`,
-    unchanged: `Xen entry ${e.index} "${e.title.trimEnd()}" already matches: nothing to change`,
+    converted: `converts entry ${e.index} "${title}" into a Xen entry`,
+    added: `adds Xen entry ${e.index} "${title}" and keeps the plain one`,
+    updated: `updates the hypervisor line of Xen entry ${e.index} "${title}"`,
+    unchanged: `Xen entry ${e.index} "${title}" already matches: nothing to change`,
   }[r.action];
-  ui.note(`${label(file)}: ${what} (dom0 kernel ${r.kernelVersion}; GRUB boots ${r.after.bootIndex()})`);
+  ui.note(`${visible(label(file))}: ${what} (dom0 kernel ${visible(r.kernelVersion)}; GRUB boots ${r.after.bootIndex()})`);
 }
 
 export async function grubPlanCli(ui: Ui, o: GrubRewriteOptions & { json: boolean; detailedExitcode: boolean }): Promise<number> {
@@ -66,7 +68,9 @@ export async function grubPlanCli(ui: Ui, o: GrubRewriteOptions & { json: boolea
   if (o.json) ui.json(planJson(o.file, p));
   else {
     summarize(ui, o.file, p);
-    if (p.diff) ui.print(Buffer.from(colorDiff(p.diff, ui.out), p.input.encoding));
+    // on a terminal the diff is escaped like all host text; into a pipe or a file it is the exact
+    // bytes (in the file's own encoding), so git apply / patch take it
+    if (p.diff) ui.print(ui.stdoutIsTerminal ? colorDiff(p.diff, ui.out) : Buffer.from(colorDiff(p.diff, ui.out, { escape: false }), p.input.encoding));
   }
   return o.detailedExitcode && p.rewrite.changed ? EXIT.changes : EXIT.ok;
 }
@@ -75,7 +79,8 @@ export async function grubApplyCli(ui: Ui, o: GrubApplyOptions & { json: boolean
   const r = await grubApply({ ...o, ...stdinOf(ui) });
   if (r.stdout) {
     if (!o.json) summarize(ui, o.file, r);
-    ui.print(r.stdout);
+    // the file itself: exact bytes into a pipe or a file, escaped on a terminal
+    ui.print(ui.stdoutIsTerminal ? r.rewrite.after.text : r.stdout);
     return EXIT.ok;
   }
   if (o.json) {

@@ -2,10 +2,10 @@
  * The offline `dom0up grub` commands: read a local file (or stdin), use the pure engine,
  * and for `apply` write the result atomically. Nothing is printed here (see src/ui).
  */
-import { grubView, parseGrubConf, toXenEntry, type GrubConf, type GrubView, type XenEntryResult } from '../grub/index.js';
+import { checkEntryValues, grubView, parseGrubConf, toXenEntry, type GrubConf, type GrubView, type XenEntryResult } from '../grub/index.js';
 import { makeHypervisorArgs, type Dom0Options, type HypervisorArgs } from '../plan/hypervisor-args.js';
 import { unifiedDiff } from '../plan/unified-diff.js';
-import { encodeText, readTextInput, writeFileAtomic, type AtomicWriteResult, type TextInput } from '../io/text-file.js';
+import { encodeText, readTextForUpdate, readTextInput, writeFileAtomic, type AtomicWriteResult, type TextInput } from '../io/text-file.js';
 import { UserError } from '../errors.js';
 import { lintXenArgs } from '../xen/index.js';
 
@@ -52,7 +52,8 @@ export function rejectControlChars(name: string, value: string | undefined): voi
 
 /** The rewrite as a pure step over already-read text. */
 export function planGrubText(input: TextInput, opts: Omit<GrubRewriteOptions, 'file'>): GrubPlanResult {
-  for (const [k, v] of [['kernel', opts.kernel], ['initrd', opts.initrd], ['title', opts.title], ['label', opts.label]] as const) rejectControlChars(k, v);
+  checkEntryValues(opts);
+  rejectControlChars('label', opts.label);
   const hypervisor = makeHypervisorArgs(opts);
   const conf = parseInput(input);
   const xopts: Parameters<typeof toXenEntry>[1] = { hypervisorArgs: hypervisor.fn, keepPlain: opts.keepPlain ?? false, force: opts.force ?? false };
@@ -89,14 +90,17 @@ export async function grubApply(opts: GrubApplyOptions): Promise<GrubApplyResult
   if (opts.inPlace && opts.output !== undefined) throw new UserError('give either -o OUT or --in-place, not both');
   if (!opts.inPlace && opts.output === undefined) throw new UserError('grub apply needs -o OUT or --in-place', 'use -o - to print the result');
   if (opts.inPlace && opts.file === '-') throw new UserError('--in-place needs a file, not stdin');
+  if (opts.inPlace) {
+    // read and write the same real file (no planted links), and only if it is still what was read
+    const read = await readTextForUpdate(opts.file);
+    const plan = planGrubText(read.input, opts);
+    if (!plan.rewrite.changed) return { ...plan, written: null, write: null, stdout: null };
+    const write = await writeFileAtomic(read.realPath, encodeText(plan.rewrite.after.text, plan.input.encoding), { expectSha256: read.sha256 });
+    return { ...plan, written: write.realPath, write, stdout: null };
+  }
   const plan = await grubPlan(opts);
   const bytes = encodeText(plan.rewrite.after.text, plan.input.encoding);
   if (opts.output === '-') return { ...plan, written: '-', write: null, stdout: bytes };
-  if (opts.inPlace) {
-    if (!plan.rewrite.changed) return { ...plan, written: null, write: null, stdout: null };
-    const write = await writeFileAtomic(opts.file, bytes);
-    return { ...plan, written: write.realPath, write, stdout: null };
-  }
   const write = await writeFileAtomic(opts.output as string, bytes, { backup: true });
   return { ...plan, written: write.realPath, write, stdout: null };
 }

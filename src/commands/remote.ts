@@ -5,7 +5,7 @@
 import os from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { createInterface } from 'node:readline/promises';
-import { UserError } from '../errors.js';
+import { inPhase, UserError } from '../errors.js';
 import { backupStamp } from '../io/text-file.js';
 import { openHost, type SshCliOptions } from '../remote/connect.js';
 import { makePlan } from '../plan/make-plan.js';
@@ -22,6 +22,7 @@ import { parseGrubConf } from '../grub/index.js';
 import type { Ui } from '../ui/io.js';
 import { factsJson, renderChecks, renderFacts, renderPlan, renderReport, reportJson } from '../ui/render-remote.js';
 import { createProgress } from '../ui/progress.js';
+import { passphraseAsker } from '../ui/prompt.js';
 import { EXIT } from '../exit-codes.js';
 import type { VerifyExpectation, VerifyReport } from '../verify/verify-host.js';
 
@@ -45,46 +46,17 @@ export function controllerName(): string {
   return `${user}@${os.hostname()}`;
 }
 
-async function askPassphrase(ui: Ui, keyPath: string): Promise<string | undefined> {
-  if (!ui.interactive) return undefined;
-  const stdin = ui.streams.stdin as NodeJS.ReadableStream & { setRawMode?: (b: boolean) => void };
-  ui.streams.stderr.write(`passphrase for ${keyPath}: `);
-  return new Promise((resolve) => {
-    let buf = '';
-    stdin.setRawMode?.(true);
-    const onData = (d: Buffer) => {
-      for (const ch of d.toString('utf8')) {
-        if (ch === '\r' || ch === '\n') {
-          stdin.setRawMode?.(false);
-          stdin.removeListener('data', onData);
-          (stdin as unknown as { pause(): void }).pause();
-          ui.streams.stderr.write('\n');
-          resolve(buf);
-          return;
-        }
-        if (ch === '\u0003') {
-          stdin.setRawMode?.(false);
-          stdin.removeListener('data', onData);
-          resolve(undefined);
-          return;
-        }
-        if (ch === '\u007f') buf = buf.slice(0, -1);
-        else buf += ch;
-      }
-    };
-    stdin.on('data', onData);
-    (stdin as unknown as { resume(): void }).resume();
-  });
-}
-
-export function withAsk(ui: Ui, ssh: SshCliOptions): SshCliOptions {
-  return { ...ssh, askPassphrase: (k) => askPassphrase(ui, k) };
+/** SSH options with the terminal's passphrase prompt (see src/ui/prompt.ts: once per key, one at a time, bounded). */
+export function withAsk(ui: Ui, ssh: SshCliOptions, o: { promptTimeoutMs?: number } = {}): SshCliOptions {
+  return { ...ssh, askPassphrase: passphraseAsker(ui, o) };
 }
 
 export async function factsCli(ui: Ui, o: RemoteCommon): Promise<number> {
   const { transport } = await openHost(o.host, withAsk(ui, o.ssh));
   try {
-    const f = await readHostFacts(transport);
+    const f = await readHostFacts(transport).catch((e: unknown) => {
+      throw inPhase(e, transport.target, 'facts');
+    });
     if (o.json) ui.json({ target: transport.target, hostKey: transport.hostKeySha256, facts: factsJson(f) });
     else ui.print(renderFacts(transport.target, f, ui.out));
     return EXIT.ok;
@@ -96,8 +68,15 @@ export async function factsCli(ui: Ui, o: RemoteCommon): Promise<number> {
 export async function planCli(ui: Ui, o: RemoteCommon & { req: ProvisionRequest; mode: PlanMode; detailedExitcode: boolean }): Promise<number> {
   const { transport } = await openHost(o.host, withAsk(ui, o.ssh));
   try {
-    const f = await readHostFacts(transport);
-    const plan = makePlan(f, o.req, o.mode, transport.target, await planContextFor(f, o.req, ui.streams.env, o.mode));
+    const f = await readHostFacts(transport).catch((e: unknown) => {
+      throw inPhase(e, transport.target, 'facts');
+    });
+    let plan: Plan;
+    try {
+      plan = makePlan(f, o.req, o.mode, transport.target, await planContextFor(f, o.req, ui.streams.env, o.mode));
+    } catch (e) {
+      throw inPhase(e, transport.target, 'plan');
+    }
     if (o.json) ui.json({ target: transport.target, plan, roundTrips: transport.roundTrips });
     else ui.print(renderPlan(plan, ui.out));
     if (plan.refusals.length) return EXIT.error;
@@ -231,8 +210,14 @@ export async function verifyRunning(transport: Transport, f: Awaited<ReturnType<
 export async function verifyCli(ui: Ui, o: VerifyCliOptions): Promise<number> {
   const { transport } = await openHost(o.host, withAsk(ui, o.ssh));
   try {
-    const f = await readHostFacts(transport, 'verify', { waitForXlS: 30 });
-    const { want, rep } = await verifyRunning(transport, f, o.req);
+    let rep: VerifyReport;
+    let want: VerifyExpectation;
+    try {
+      const f = await readHostFacts(transport, 'verify', { waitForXlS: 30 });
+      ({ want, rep } = await verifyRunning(transport, f, o.req));
+    } catch (e) {
+      throw inPhase(e, transport.target, 'verify');
+    }
     if (o.json) ui.json({ target: transport.target, expected: want, ...rep, roundTrips: transport.roundTrips });
     else {
       ui.print(`${ui.out.bold(transport.target)}: ${rep.ok ? ui.out.green('verified') : ui.out.red('does not match')}${rep.notXen ? ' (not running Xen)' : ''}\n`);

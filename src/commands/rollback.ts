@@ -221,8 +221,18 @@ export async function rollbackCli(ui: Ui, o: RollbackOptions): Promise<number> {
     ];
     if (!o.reboot) body.push(journalScript(runId, [{ t: new Date().toISOString(), step: 'end', status: 'end', outcome: 'rolled-back' }]), `if [ "$(sed -n 's/^run=//p' /var/lib/dom0up/lock 2>/dev/null | head -n 1)" = '${runId}' ]; then rm -f /var/lib/dom0up/lock; fi`);
     const w = await session.run('rollback', body.join('\n'), { stdin: Buffer.concat(payload), acquire: { breakLock: o.breakLock ?? false }, recordsAfter: true });
+    if (w.code !== 0 && !w.lost && w.code !== HOST_EXIT.lockRefused && w.code !== HOST_EXIT.lockLost) {
+      // the script stopped before its end: record it and release the lock (never left to expire)
+      await session.end('failed', `exit ${w.code ?? '?'}`);
+    }
     session.checkCommon('rollback', w, 'the rollback');
     if (w.code === HOST_EXIT.changed) throw new RemoteError(t.target, 'rollback', `${scriptOutput(w.out).all.get('changed')?.map((c) => c.split(' ')[0]).join(', ') ?? 'a file'} changed while the rollback was being prepared; nothing was written`, 'run again');
+    const out = scriptOutput(w.out).all;
+    const filesDone = (out.get('wrote')?.length ?? 0) + (out.get('removed')?.length ?? 0) === writes.length;
+    if (w.code !== 0 && plan.word && filesDone && !out.has('word_set')) {
+      const pending = plan.word.from & ONCE_FLAG ? `: the one-shot boot of entry ${(plan.word.from >> 8) & 0xff} is still pending (GRUB boots it once at the next reboot)` : '';
+      throw new RemoteError(t.target, 'rollback (stage2 word)', `the files were restored, but the stage2 saved word could not be set back to 0x${plan.word.to.toString(16)} (exit ${w.code ?? '?'})${pending}`, `run dom0up rollback ${o.host} --run ${run.runId} again once /boot/grub/stage2 is writable; the host journal is /var/lib/dom0up/runs/${runId}`, 1, w.stderr.toString('utf8').trim().slice(-1500) || undefined);
+    }
     if (w.code !== 0) throw new RemoteError(t.target, 'rollback', `the rollback failed (exit ${w.code ?? '?'})`, `see dom0up rollback ${o.host} --list; the host journal is /var/lib/dom0up/runs/${runId}`, 1, w.stderr.toString('utf8').trim().slice(-1500) || undefined);
     const restored = changes.filter((c) => c.action === 'restore').map((c) => c.via ?? c.path);
     const removed = changes.filter((c) => c.action === 'remove').map((c) => c.via ?? c.path);

@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { decodeText } from '../io/decode-text.js';
-import { fromBase64, lines } from './fact.js';
+import { FactParseError, fromBase64, lines } from './fact.js';
 
 /** Files larger than this are not read whole: dom0up refuses to edit them (fail closed). */
 export const MAX_MANAGED_FILE_BYTES = 1024 * 1024;
@@ -67,16 +67,30 @@ function shq(s: string): string {
   return s;
 }
 
+/** The keys the blocks of managedFilesCommand and existingDirsCommand print. */
+export const MANAGED_FILE_KEYS = ['file', 'real', 'islink', 'stat', 'ctx', 'sha', 'data', 'end', 'dir'] as const;
+
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u001f\u007f]/;
+/** A path as the host printed it: absolute, one line, no control characters (writes go there). */
+function hostPath(v: string, what: string): string {
+  if (!v.startsWith('/') || CONTROL.test(v) || v.length > 4096) throw new FactParseError(`${what} ${JSON.stringify(v.slice(0, 60))} is not an absolute path`);
+  return v;
+}
+
 export function parseManagedFiles(stdout: string): { files: Map<string, ManagedFile>; dirs: string[] } {
   const files = new Map<string, ManagedFile>();
   const dirs: string[] = [];
   let cur: Record<string, string> | null = null;
   const flush = () => {
     if (!cur || cur.file === undefined) return;
-    const path = cur.file;
+    const path = hostPath(cur.file, 'a managed file');
+    if (cur.real) hostPath(cur.real, `the real path of ${path}`);
+    if (cur.stat !== undefined && !/^[0-7]{1,5} \d{1,10} \d{1,10} \d{1,16}$/.test(cur.stat)) throw new FactParseError(`stat of ${path} ${JSON.stringify(cur.stat.slice(0, 40))} is not "MODE UID GID SIZE"`);
     const [mode, uid, gid, size] = (cur.stat ?? '').split(' ');
     const regular = cur.stat !== undefined;
-    const raw = regular && cur.data !== undefined ? fromBase64(cur.data) : null;
+    // strict base64, at most one byte more than is read whole (that one byte says: too big to edit)
+    const raw = regular && cur.data !== undefined ? fromBase64(cur.data, path, MAX_MANAGED_FILE_BYTES + 1) : null;
     const truncated = raw !== null && raw.length > MAX_MANAGED_FILE_BYTES;
     const bytes = raw && !truncated ? raw : null;
     const decoded = bytes ? decodeText(bytes) : null;

@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { ExecResult, Transport } from '../transport/index.js';
-import { RemoteError } from '../errors.js';
+import { inPhase, RemoteError } from '../errors.js';
 import type { Fact, FactOutput } from './fact.js';
 
 export type FactResults<T extends Record<string, Fact<unknown>>> = { [K in keyof T]: ReturnType<T[K]['parse']> };
@@ -51,7 +51,9 @@ export async function gatherWith<T extends Record<string, Fact<unknown>>>(
 ): Promise<GatherRun<T>> {
   const nonce = o.nonce ?? randomBytes(8).toString('hex');
   const list = Object.values(facts);
-  const r = await transport.exec(buildGatherScript(list, nonce, o.prefix), { sudo: true, timeoutMs: o.timeoutMs ?? 60_000, ...(o.stdin ? { stdin: o.stdin } : {}), ...(o.onStdout ? { onStdout: o.onStdout } : {}) });
+  const r = await transport.exec(buildGatherScript(list, nonce, o.prefix), { sudo: true, timeoutMs: o.timeoutMs ?? 60_000, ...(o.stdin ? { stdin: o.stdin } : {}), ...(o.onStdout ? { onStdout: o.onStdout } : {}) }).catch((e: unknown) => {
+    throw inPhase(e, transport.target, o.phase);
+  });
   const out = r.stdout.toString('latin1');
   const marker = `\n@@${nonce} facts\n`;
   const at = o.prefix ? out.indexOf(marker) : 0;
@@ -64,7 +66,14 @@ export async function gatherWith<T extends Record<string, Fact<unknown>>>(
     if (!section) return { results: null, preamble: Buffer.from(preamble, 'latin1').toString('utf8'), exec: r, nonce };
     // base64 sections are ASCII; the rest is decoded as UTF-8 where it is valid
     const text = Buffer.from(section.stdout, 'latin1');
-    results[key] = f.parse({ stdout: text.toString('utf8').includes('\ufffd') ? section.stdout : text.toString('utf8'), rc: section.rc });
+    try {
+      results[key] = f.parse({ stdout: text.toString('utf8').includes('\ufffd') ? section.stdout : text.toString('utf8'), rc: section.rc });
+    } catch (e) {
+      // the parsers only see what the host sent: an answer they cannot read is the host's, never a bug,
+      // and nothing may be planned from it
+      const why = e instanceof Error ? e.message : String(e);
+      throw new RemoteError(transport.target, o.phase, `cannot read the host's answer: ${f.name}: ${why.split('\n')[0]!.slice(0, 300)}`, 'the host answers what a CentOS 6 host would not; check it (dom0up facts HOST --json shows the rest)');
+    }
   }
   return { results: results as FactResults<T>, preamble: Buffer.from(preamble, 'latin1').toString('utf8'), exec: r, nonce };
 }

@@ -3,8 +3,19 @@
  * Commands only read; they run as root (grub.conf is mode 600 on CentOS 6).
  */
 import { decodeText } from '../io/decode-text.js';
-import { fact, fromBase64, keyValueLines, keyValues, lines } from './fact.js';
-import { existingDirsCommand, managedFilesCommand, parseManagedFiles, type ManagedFile } from './file-facts.js';
+import { boundedNumber, fact, FactParseError, fromBase64, keyValueLines, keyValues, lines, onlyKeys } from './fact.js';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u001f\u007f]/;
+
+/** A path as the host printed it: absolute, one line, no control characters (it ends up in commands). */
+export function hostPath(v: string | undefined, what: string): string | null {
+  if (v === undefined) return null;
+  if (!v.startsWith('/') || CONTROL.test(v) || v.length > 4096) throw new FactParseError(`${what} ${JSON.stringify(v.slice(0, 60))} is not an absolute path`);
+  return v;
+}
+import { existingDirsCommand, MANAGED_FILE_KEYS, managedFilesCommand, parseManagedFiles, type ManagedFile } from './file-facts.js';
 
 // ---------------------------------------------------------------- OS release, kernel, arch
 export interface OsRelease {
@@ -39,8 +50,15 @@ export const kernelFact = fact(
   'kernel',
   'echo "release=$(uname -r)"; echo "arch=$(uname -m)"; echo "boot_id=$(cat /proc/sys/kernel/random/boot_id)"; echo "cmdline=$(cat /proc/cmdline 2>/dev/null)"',
   (o): KernelFact => {
+    onlyKeys(o.stdout, ['release', 'arch', 'boot_id', 'cmdline']);
     const kv = keyValues(o.stdout);
-    return { release: kv.get('release') ?? '', arch: kv.get('arch') ?? '', bootId: kv.get('boot_id') ?? '', cmdline: kv.get('cmdline') ?? '' };
+    const release = kv.get('release');
+    const arch = kv.get('arch');
+    const bootId = kv.get('boot_id');
+    if (release === undefined || !/^[A-Za-z0-9._+~-]{1,128}$/.test(release)) throw new FactParseError(`release (uname -r) ${JSON.stringify((release ?? 'missing').slice(0, 60))} is not a kernel release`);
+    if (arch === undefined || !/^[A-Za-z0-9_]{1,32}$/.test(arch)) throw new FactParseError(`arch (uname -m) ${JSON.stringify((arch ?? 'missing').slice(0, 60))} is not an architecture`);
+    if (bootId === undefined || !UUID.test(bootId)) throw new FactParseError(`boot_id ${JSON.stringify((bootId ?? 'missing').slice(0, 60))} is not a UUID`);
+    return { release, arch, bootId, cmdline: kv.get('cmdline') ?? '' };
   },
 );
 
@@ -60,8 +78,11 @@ export const hypervisorFact = fact(
     'if [ -r /sys/hypervisor/type ]; then echo "type=$(cat /sys/hypervisor/type)"; fi; ' +
     'if [ -d /sys/firmware/efi ]; then echo firmware=uefi; else echo firmware=bios; fi',
   (o): HypervisorFact => {
+    onlyKeys(o.stdout, ['caps', 'type', 'firmware']);
     const kv = keyValues(o.stdout);
     const caps = kv.get('caps') ?? null;
+    const fw = kv.get('firmware');
+    if (fw !== 'bios' && fw !== 'uefi') throw new FactParseError(`firmware ${JSON.stringify((fw ?? 'missing').slice(0, 40))} is neither bios nor uefi`);
     return {
       capabilities: caps,
       type: kv.get('type') ?? null,
@@ -105,20 +126,23 @@ export const grubConfigFact = fact(
     'if [ -n "$r" ] && [ -f "$r" ]; then echo "real=$r"; echo "stat=$(stat -c "%a %u %g %s %h" "$r")"; echo "context=$(stat -c %C "$r" 2>/dev/null)"; echo "content=$(base64 < "$r" | tr -d "\\n")"; fi',
   ].join('\n'),
   (o): GrubConfigFact => {
+    onlyKeys(o.stdout, ['link', 'etc', 'real', 'stat', 'context', 'content']);
     const { kv, lists } = keyValueLines(o.stdout, ['link']);
     const links = lists.get('link') ?? [];
-    const realPath = kv.get('real') ?? null;
+    for (const l of links) if (CONTROL.test(l) || l.length > 8192) throw new FactParseError(`a symlink chain line holds control characters`);
+    const realPath = hostPath(kv.get('real'), 'real path');
     let stat: FileStat | null = null;
     const st = kv.get('stat');
-    if (st) {
-      const [mode, uid, gid, size, nlink] = st.split(' ');
+    if (st !== undefined) {
+      const m = /^([0-7]{1,5}) (\d{1,10}) (\d{1,10}) (\d{1,16}) (\d{1,10})$/.exec(st);
+      if (!m) throw new FactParseError(`stat ${JSON.stringify(st.slice(0, 60))} is not "MODE UID GID SIZE LINKS"`);
       const ctx = kv.get('context');
-      stat = { mode: parseInt(mode ?? '644', 8), uid: Number(uid), gid: Number(gid), size: Number(size), links: Number(nlink), context: ctx && ctx !== '?' ? ctx : null };
+      stat = { mode: parseInt(m[1] as string, 8), uid: Number(m[2]), gid: Number(m[3]), size: Number(m[4]), links: Number(m[5]), context: ctx && ctx !== '?' ? ctx : null };
     }
     const content = kv.get('content');
-    const bytes = realPath !== null && content !== undefined ? fromBase64(content) : null;
+    const bytes = realPath !== null && content !== undefined ? fromBase64(content, 'grub.conf') : null;
     const decoded = bytes ? decodeText(bytes) : null;
-    return { realPath, links: [...new Set(links)], etcTarget: kv.get('etc') ?? null, stat, bytes, text: decoded?.text ?? null, encoding: decoded?.encoding ?? null };
+    return { realPath, links: [...new Set(links)], etcTarget: hostPath(kv.get('etc'), '/etc/grub.conf target'), stat, bytes, text: decoded?.text ?? null, encoding: decoded?.encoding ?? null };
   },
 );
 
@@ -150,21 +174,24 @@ export const bootFact = fact(
     'if [ -f /boot/grub/stage2 ]; then echo "stage2=$(od -An -tu4 -j 524 -N 4 /boot/grub/stage2 | tr -d " ")"; fi',
   ].join('\n'),
   (o): BootFact => {
+    onlyKeys(o.stdout, ['dev_root', 'dev_boot', 'df', 'file', 'xen_link', 'stage2']);
     const { kv, lists } = keyValueLines(o.stdout, ['file']);
+    if (!kv.has('dev_root') || !kv.has('dev_boot')) throw new FactParseError('no device numbers of / and /boot (stat -c %d)');
     const files = lists.get('file') ?? [];
     const df = (kv.get('df') ?? '').split(' ');
     const kernels = files.flatMap((f) => /^vmlinuz-(.+)$/.exec(f)?.[1] ?? []);
     const initramfs = files.flatMap((f) => /^initramfs-(.+)\.img$/.exec(f)?.[1] ?? []);
     const stage2 = kv.get('stage2');
+    if (files.length > 100_000) throw new FactParseError(`/boot lists ${files.length} files; no real one holds that many`);
     return {
       separate: kv.get('dev_root') !== undefined && kv.get('dev_root') !== kv.get('dev_boot'),
-      sizeKiB: df[0] ? Number(df[0]) : null,
-      freeKiB: df[1] ? Number(df[1]) : null,
+      sizeKiB: boundedNumber(df[0], '/boot size (KiB)', 2 ** 50),
+      freeKiB: boundedNumber(df[1], '/boot free space (KiB)', 2 ** 50),
       files,
       kernels,
       initramfs: initramfs.filter((v) => kernels.includes(v)),
       xenLink: kv.get('xen_link') ?? null,
-      stage2Saved: stage2 && /^\d+$/.test(stage2) ? Number(stage2) : null,
+      stage2Saved: boundedNumber(stage2 === '' ? undefined : stage2, 'the stage2 saved-entry word', 0xffffffff),
     };
   },
 );
@@ -181,9 +208,10 @@ export const packagesFact = fact(
   (o): PackagesFact => {
     const installed: Record<string, string[]> = {};
     for (const l of lines(o.stdout)) {
-      if (/ is not installed$/.test(l)) continue;
-      const m = /^(\S+) (\S+)$/.exec(l);
-      if (m) (installed[m[1] as string] ??= []).push(m[2] as string);
+      if (l.trim() === '' || /^package \S+ is not installed$/.test(l)) continue;
+      const m = /^([A-Za-z0-9._+-]{1,128}) ([A-Za-z0-9._+~:-]{1,256})$/.exec(l);
+      if (!m) throw new FactParseError(`rpm -q printed a line that is neither "NAME VERSION-RELEASE.ARCH" nor "package NAME is not installed": ${JSON.stringify(l.slice(0, 60))}`);
+      (installed[m[1] as string] ??= []).push(m[2] as string);
     }
     return { installed };
   },
@@ -201,10 +229,14 @@ export const resourcesFact = fact(
   'awk \'/^MemTotal:/ { print "mem_kb=" $2 }\' /proc/meminfo; echo "cpus=$(grep -c ^processor /proc/cpuinfo)"; ' +
     'f=$(grep -m1 -o -w -E "vmx|svm" /proc/cpuinfo); echo "hvm=$f"',
   (o): ResourcesFact => {
+    onlyKeys(o.stdout, ['mem_kb', 'cpus', 'hvm']);
     const kv = keyValues(o.stdout);
-    const kb = Number(kv.get('mem_kb'));
+    if (!kv.has('mem_kb') || !kv.has('cpus')) throw new FactParseError('no mem_kb or cpus line (/proc/meminfo, /proc/cpuinfo)');
+    // Linux builds for at most 8192 CPUs (NR_CPUS); memory up to 2^50 KiB
+    const kb = boundedNumber(kv.get('mem_kb'), 'mem_kb (/proc/meminfo)', 2 ** 50);
+    const cpus = boundedNumber(kv.get('cpus'), 'cpus (/proc/cpuinfo)', 8192);
     const hvm = kv.get('hvm');
-    return { memTotalMiB: Number.isFinite(kb) && kb > 0 ? Math.floor(kb / 1024) : null, cpus: Number(kv.get('cpus') ?? 0) || 0, hvm: hvm === 'vmx' || hvm === 'svm' ? hvm : null };
+    return { memTotalMiB: kb !== null && kb > 0 ? Math.floor(kb / 1024) : null, cpus: cpus ?? 0, hvm: hvm === 'vmx' || hvm === 'svm' ? hvm : null };
   },
 );
 
@@ -242,7 +274,9 @@ export const configFilesFact = fact(
     'if [ -x /usr/bin/grub-bootxen.sh ]; then echo helper=1; fi',
   ].join('\n'),
   (o): ConfigFilesFact => {
+    onlyKeys(o.stdout, [...MANAGED_FILE_KEYS, 'helper']);
     const { files, dirs } = parseManagedFiles(o.stdout);
+    if (files.size > 1000) throw new FactParseError(`${files.size} files; no real host has that many .repo files`);
     const text = (p: string) => {
       const m = files.get(p);
       return m && m.text !== null ? m.text : null;
@@ -269,7 +303,12 @@ export interface FstabFact {
 export const fstabFact = fact(
   'fstab',
   "awk '$1 !~ /^#/ && $2 == \"/\" { print \"root=\" $1; exit }' /etc/fstab 2>/dev/null",
-  (o): FstabFact => ({ rootDevice: keyValues(o.stdout).get('root') ?? null }),
+  (o): FstabFact => {
+    onlyKeys(o.stdout, ['root']);
+    const root = keyValues(o.stdout).get('root');
+    if (root !== undefined && (CONTROL.test(root) || root.length > 4096)) throw new FactParseError('the root device of /etc/fstab holds control characters');
+    return { rootDevice: root ?? null };
+  },
 );
 
 // ---------------------------------------------------------------- dom0up's own state on the host
@@ -309,10 +348,14 @@ export const stateFact = fact(
     `last=$(ls -1 ${RUNS_DIR} 2>/dev/null | LC_ALL=C sort | tail -n 1); if [ -n "$last" ] && [ -f "${RUNS_DIR}/$last/steps" ]; then echo "steps=$(tail -c 65536 "${RUNS_DIR}/$last/steps" | base64 | tr -d '\\n')"; fi`,
   ].join('\n'),
   (o): StateFact => {
+    onlyKeys(o.stdout, ['lock', 'lock_age', 'run', 'origin', 'steps']);
     const { kv, lists } = keyValueLines(o.stdout, ['run']);
-    const raw = kv.has('lock') ? fromBase64(kv.get('lock') as string).toString('utf8') : null;
+    if ((lists.get('run') ?? []).length > MAX_RUNS_LISTED) throw new FactParseError(`more than ${MAX_RUNS_LISTED} run names (the command lists at most that many)`);
+    const raw = kv.has('lock') ? fromBase64(kv.get('lock') as string, 'the lock', 64 * 1024).toString('utf8') : null;
     const lock = raw ? parseLockInfo(raw) : null;
-    const age = Number(kv.get('lock_age'));
+    const ageText = kv.get('lock_age');
+    if (ageText !== undefined && !/^-?\d{1,12}$/.test(ageText)) throw new FactParseError(`lock_age ${JSON.stringify(ageText.slice(0, 24))} is not a number of seconds`);
+    const age = Number(ageText);
     const origin = kv.get('origin')?.replace(/^runs\//, '') ?? null;
     return {
       lock,
@@ -320,7 +363,7 @@ export const stateFact = fact(
       lockAgeS: Number.isFinite(age) && kv.has('lock_age') ? age : null,
       runs: (lists.get('run') ?? []).filter((r) => RUN_ID.test(r)),
       origin: origin && RUN_ID.test(origin) ? origin : null,
-      lastRunSteps: kv.has('steps') ? fromBase64(kv.get('steps') as string).toString('utf8') : null,
+      lastRunSteps: kv.has('steps') ? fromBase64(kv.get('steps') as string, 'the last run\'s steps', 64 * 1024).toString('utf8') : null,
     };
   },
 );

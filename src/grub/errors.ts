@@ -9,7 +9,8 @@ export type GrubEditErrorCode =
   | 'truncated-line'
   | 'bad-title'
   | 'unsupported-entry'
-  | 'bad-args';
+  | 'bad-args'
+  | 'bad-value';
 
 export class GrubEditError extends Error {
   override readonly name = 'GrubEditError';

@@ -9,6 +9,7 @@ export type * from './model.js';
 export { toXenEntry, pickDom0Kernel } from './to-xen-entry.js';
 export type { XenEntryOptions, XenEntryResult, XenEntryAction } from './to-xen-entry.js';
 export { GrubEditError } from './errors.js';
+export { checkEntryValues, checkTitle, checkImagePath, checkKernelVersion, MAX_TITLE_BYTES, MAX_PATH_BYTES } from './entry-values.js';
 export type { GrubEditErrorCode } from './errors.js';
 export { applyTextEdits } from './text-edit.js';
 export type { TextEdit } from './text-edit.js';

@@ -57,9 +57,14 @@ export class GrubConf {
     this.findings = lint(this, built.unknown, built.misplaced);
   }
 
-  /** The exact input text: the tree is lossless. */
+  /**
+   * The text rebuilt from the segments (never the stored input), so the round-trip law
+   * `parseGrubConf(s).toString() === s` really checks that the tree is lossless.
+   */
   toString(): string {
-    return this.text;
+    let out = '';
+    for (const seg of this.segments) out += seg.raw;
+    return out;
   }
 
   /**

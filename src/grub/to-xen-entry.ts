@@ -13,6 +13,7 @@
 import { parseGrubConf, type GrubConf } from './parse-grub-conf.js';
 import { commandName, skipTo } from './commands.js';
 import { GrubEditError } from './errors.js';
+import { checkEntryValues, checkImagePath } from './entry-values.js';
 import { canBeDom0, dirnameWithSlash, rpmVerCmp } from './kernel-version.js';
 import type { GrubEntry, ImageLine } from './model.js';
 import { insertionPointBefore, renumberFallback, setDefault, setFallback } from './global-edits.js';
@@ -132,6 +133,8 @@ function refuseAmbiguous(e: GrubEntry): void {
 
 /** Plans the Xen entry; returns the new text and both trees. Throws GrubEditError on refusal. */
 export function toXenEntry(conf: GrubConf, opts: XenEntryOptions): XenEntryResult {
+  // the values asked for must stay what GRUB reads back (one line, one word for paths)
+  checkEntryValues({ title: opts.title, initrd: opts.initrd, kernel: opts.kernel });
   const notes: string[] = [];
   const errors = conf.findings.filter((f) => f.severity === 'error');
   if (conf.entries.length === 0) {
@@ -140,6 +143,14 @@ export function toXenEntry(conf: GrubConf, opts: XenEntryOptions): XenEntryResul
   if (errors.length > 0 && !opts.force) {
     const first = errors[0]!;
     throw new GrubEditError('lint-errors', `line ${first.line}: ${first.message}${errors.length > 1 ? ` (and ${errors.length - 1} more error${errors.length > 2 ? 's' : ''})` : ''}`, 'fix the file first (dom0up grub lint FILE), or pass --force', first.line);
+  }
+  // a last line that ends with a backslash continues into the end of the file: a line copied from it
+  // or inserted after it would be joined to it by GRUB
+  const last = conf.segments[conf.segments.length - 1];
+  if (last && /\\\r?\n?$/.test(last.raw) && last.raw.trim() !== '') {
+    const at = last.raw.replace(/\r?\n?$/, '').length - 1;
+    const line = last.line + (last.raw.slice(0, at).match(/\n/g)?.length ?? 0);
+    throw new GrubEditError('unsupported-entry', `line ${line}: the file ends with a backslash (a line continued into the end of the file); a line dom0up adds or copies would be joined to it`, 'remove the backslash at the end of the file (dom0up grub lint shows it)', line);
   }
   const version = pickDom0Kernel(conf, opts);
   const bootBefore = conf.bootIndex();
@@ -160,7 +171,7 @@ export function toXenEntry(conf: GrubConf, opts: XenEntryOptions): XenEntryResul
     args = opts.hypervisorArgs(kernel.args);
     if (args !== kernel.args) edits.push(editArgs(conf, kernel, args));
     if (entry.modules.length < 2) {
-      const initrd = plainEntries.find((p) => p.initrd)?.initrd?.path ?? opts.initrd ?? opts.initrdFor?.(version, entry.modules[0]?.path ?? '/');
+      const initrd = plainEntries.find((p) => p.initrd)?.initrd?.path ?? opts.initrd ?? computedInitrd(opts, version, entry.modules[0]?.path ?? '/');
       if (initrd) {
         edits.push(insertAfterSegment(conf, entry.modules[0]!.segment, moduleLine(conf, entry.modules[0]!.segment, initrd, eol)));
         notes.push(`added the missing initramfs module ${initrd}`);
@@ -175,7 +186,7 @@ export function toXenEntry(conf: GrubConf, opts: XenEntryOptions): XenEntryResul
     }
     refuseAmbiguous(plain);
     const kernel = plain.kernel!;
-    const extraInitrd = opts.initrd ?? opts.initrdFor?.(version, kernel.path);
+    const extraInitrd = opts.initrd ?? computedInitrd(opts, version, kernel.path);
     const initrdPaths = plain.initrd ? [plain.initrd.path, ...splitArgs(plain.initrd.args)] : extraInitrd ? [extraInitrd] : [];
     if (initrdPaths.length === 0) {
       throw new GrubEditError('no-initrd', `the entry for ${version} (line ${plain.line}) has no initrd line; a Xen entry needs the initramfs as second module`, 'pass --initrd PATH (e.g. /initramfs-VERSION.img)', plain.line);
@@ -244,6 +255,13 @@ export function toXenEntry(conf: GrubConf, opts: XenEntryOptions): XenEntryResul
   };
   checkResult(result, makeDefault);
   return result;
+}
+
+/** The initramfs path computed for a kernel (e.g. from a host's /boot listing): checked like --initrd. */
+function computedInitrd(opts: XenEntryOptions, version: string, kernelPath: string): string | undefined {
+  const p = opts.initrdFor?.(version, kernelPath);
+  if (p !== undefined) checkImagePath(p, `the initramfs path for ${version}`);
+  return p;
 }
 
 function splitArgs(s: string): string[] {

@@ -567,6 +567,13 @@ export function makePlan(f: HostFacts, req: ProvisionRequest, mode: PlanMode, ta
     const lintErrors = hostConf.findings.filter((x) => x.severity === 'error');
     if (lintErrors.length && !refusals.some((r) => r.code === 'grub-lint-errors') && !(req.force ?? false)) {
       refusals.push({ code: 'grub-lint', message: `${grubPath}:${lintErrors[0]!.line}: ${lintErrors[0]!.message}`, hint: 'fix grub.conf first (dom0up grub lint), or pass --force' });
+    } else if (lintErrors.length && !refusals.length) {
+      // --force: only when the grub.conf dom0up writes no longer has an error (the rewrite replaced
+      // the broken entry); a file GRUB still misreads is never written to a host
+      const g = grub ?? predicted?.grub ?? null;
+      const texts = g ? [g.staging?.intermediate ?? null, g.final].filter((x): x is string => x !== null) : [];
+      const left = texts.length ? texts.flatMap((t) => parseGrubConf(t, { latin1: grubEncoding === 'latin1' }).findings.filter((x) => x.severity === 'error')) : lintErrors;
+      if (left.length) refusals.push({ code: 'grub-lint', message: `${grubPath}:${left[0]!.line}: ${left[0]!.message}; --force does not help: the grub.conf dom0up would write still has this error`, hint: 'fix grub.conf first (dom0up grub lint); nothing was written' });
     }
   }
   const boot = bootState(f, hostConf);

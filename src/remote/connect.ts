@@ -2,7 +2,8 @@
  * Opening a host for a command: ssh2 via src/transport with the CLI's SSH options, and a
  * reconnect function for after the reboot that pins the host key seen now.
  */
-import type { SshConnectOptions, SshTransport, Transport } from '../transport/index.js';
+import type { SshConnectOptions, Transport } from '../transport/index.js';
+import { bounded, type BoundedTransport } from '../transport/bounded.js';
 
 export interface SshCliOptions {
   identity?: string[];
@@ -20,11 +21,13 @@ export interface SshCliOptions {
    * (src/fleet/targets.ts leaves the other out).
    */
   args?: string[];
-  askPassphrase?: (keyPath: string) => Promise<string | undefined>;
+  /** Asked for an encrypted key's passphrase; `attempt` > 0 after a wrong answer. */
+  askPassphrase?: (keyPath: string, attempt?: number) => Promise<string | undefined>;
 }
 
 export interface OpenHost {
-  transport: SshTransport;
+  /** The connection, with every answer bounded in size and time (transport/bounded.ts). */
+  transport: BoundedTransport;
   reconnect: () => Promise<Transport>;
   /** Does the host's sshd accept TCP connections? (cheap; absent behind a jump host) */
   probe?: () => Promise<boolean>;
@@ -66,10 +69,28 @@ export function sshOptions(target: string, o: SshCliOptions): SshConnectOptions 
 export async function openHost(target: string, o: SshCliOptions): Promise<OpenHost> {
   const { connectSsh } = await import('../transport/ssh.js');
   const base = sshOptions(target, o);
-  const transport = await connectSsh(base);
-  const pinned = transport.hostKey;
-  const reconnect = () =>
-    connectSsh({ ...base, acceptNewHostKey: false, pinnedHostKey: pinned, readyTimeoutMs: Math.min(base.readyTimeoutMs ?? 5000, 5000) });
-  const addr = transport.directAddress;
-  return { transport, reconnect, ...(addr ? { probe: tcpProbe(addr.host, addr.port) } : {}) };
+  // the passphrases this connection was given: a reconnect (after the reboot, to release the lock)
+  // uses them and never prompts — nobody may be at the terminal any more, and a prompt would wait
+  // forever with the host locked. A key it would need anew fails the reconnect with auth-failed.
+  const given = new Map<string, string>();
+  const ask = o.askPassphrase;
+  if (ask) {
+    base.askPassphrase = async (keyPath: string, attempt?: number) => {
+      const p = await ask(keyPath, attempt);
+      if (p !== undefined) given.set(keyPath, p);
+      return p;
+    };
+  }
+  const ssh = await connectSsh(base);
+  const pinned = ssh.hostKey;
+  const reconnect = async (): Promise<Transport> =>
+    bounded(await connectSsh({
+      ...base,
+      acceptNewHostKey: false,
+      pinnedHostKey: pinned,
+      readyTimeoutMs: Math.min(base.readyTimeoutMs ?? 5000, 5000),
+      askPassphrase: async (keyPath: string, attempt?: number) => (attempt ? undefined : given.get(keyPath)),
+    }));
+  const addr = ssh.directAddress;
+  return { transport: bounded(ssh), reconnect, ...(addr ? { probe: tcpProbe(addr.host, addr.port) } : {}) };
 }

@@ -54,6 +54,12 @@ export function auditRepos(files: readonly RepoFileInput[], opts: AuditOptions =
     for (const p of parsed.problems) problems.push({ ...p, file: f.path });
     for (const s of parsed.sections) {
       if (NOT_REPOS.has(s.id)) continue;
+      // yum accepts letters, digits and - _ . : in a repo id ("Bad id for repo" otherwise) and skips the
+      // section; such an id (a file from a hostile host) never reaches a yum command line either
+      if (!/^[A-Za-z0-9._:-]{1,200}$/.test(s.id)) {
+        problems.push({ file: f.path, line: s.line, message: `[${JSON.stringify(s.id.slice(0, 40)).slice(1, -1)}] is not a repo id yum accepts (letters, digits and - _ . :); yum skips it` });
+        continue;
+      }
       const enabled = yumBool(s.keys.get('enabled')) ?? true;
       if (!enabled && !opts.includeDisabled) continue;
       const baseurls = yumList(s.keys.get('baseurl'));

@@ -118,7 +118,8 @@ export interface AuthOptions {
   /** Files the user named explicitly (missing ones are reported). */
   explicitIdentityFiles?: string[];
   identitiesOnly: boolean;
-  askPassphrase?(keyPath: string): Promise<string | undefined>;
+  /** `attempt` counts the tries for this key in this connection (0 first; > 0 after a wrong answer). */
+  askPassphrase?(keyPath: string, attempt?: number): Promise<string | undefined>;
   /** Called with true before a passphrase prompt and false after (to pause connect timers). */
   onPrompt?(prompting: boolean): void;
   debug?(msg: string): void;
@@ -218,7 +219,7 @@ export function createAuth(opts: AuthOptions): AuthState {
             let pass: string | undefined;
             opts.onPrompt?.(true);
             try {
-              pass = await opts.askPassphrase(path);
+              pass = await opts.askPassphrase(path, i);
             } finally {
               opts.onPrompt?.(false);
             }

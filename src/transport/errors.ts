@@ -17,6 +17,7 @@ export type TransportErrorCode =
   | 'unsafe-argument'
   | 'sudo-password-required'
   | 'sudo-failed'
+  | 'output-limit'
   | 'config';
 
 export interface TransportErrorOptions {

@@ -3,6 +3,7 @@ export { TransportError, isTransportError, abortError, type TransportErrorCode }
 export { shellQuote, shellCommand, quoteScript, sh, raw, ShellFragment, type ShellValue } from './quote.js';
 export { succeeded, type Transport, type ExecOptions, type ExecResult, type CloseReason } from './transport.js';
 export { LocalTransport, type LocalTransportOptions } from './local.js';
+export { BoundedTransport, bounded, MAX_OUTPUT_BYTES, DEFAULT_TIMEOUT_MS, TIMEOUT_GRACE_MS, type BoundOptions } from './bounded.js';
 export { connectSsh, SshTransport, buildAlgorithms, LEGACY_KEX, LEGACY_CIPHERS, type SshConnectOptions } from './ssh.js';
 export {
   parseKnownHosts,

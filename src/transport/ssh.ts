@@ -77,7 +77,7 @@ export interface SshConnectOptions {
   /** ssh-agent socket; false = no agent; default IdentityAgent / SSH_AUTH_SOCK. */
   agent?: string | false;
   /** Asked for the passphrase of an encrypted key (the UI provides it on a TTY). */
-  askPassphrase?(keyPath: string): Promise<string | undefined>;
+  askPassphrase?(keyPath: string, attempt?: number): Promise<string | undefined>;
   /** Deadline for TCP connect + handshake + auth, per hop (default ConnectTimeout or 20 s). Paused while asking a passphrase. */
   readyTimeoutMs?: number;
   /** Keepalive interval (default ServerAliveInterval or 5000 ms; 0 disables). */

@@ -11,6 +11,7 @@
  */
 import type { ProvisionEvents } from '../apply/provision.js';
 import { createProgress } from './progress.js';
+import { visible } from './escape.js';
 import type { Palette, Ui } from './io.js';
 
 type State = 'wait' | 'run' | 'ok' | 'fail' | 'skip';
@@ -41,9 +42,9 @@ export interface BoardOptions {
 }
 
 /** Host text (yum output, error messages) must not move the cursor of a board redrawn in place. */
+/** A host's name or text on the board: through the one escaping function (src/ui/escape.ts). */
 function clean(text: string): string {
-  // eslint-disable-next-line no-control-regex
-  return text.replace(/(?:\u001b\[|\u009b)[0-?]*[ -/]*[@-~]/g, '').replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, ' ');
+  return visible(text);
 }
 
 export function formatDuration(ms: number): string {
@@ -114,14 +115,14 @@ export class Board {
         if (status === 'fail') this.failed(host, `${id}: ${text}`);
       },
       log: (t) => base.log(t),
-      stop: () => undefined,
+      stop: () => base.stop(),
     };
   }
 
   /** A host starts working (for commands without provisioning events: facts, plan, verify). */
   begin(host: string, phase: string): void {
     this.set(host, { state: 'run', phase, text: phase, startedAt: this.now() });
-    if (this.mode === 'plain' && !this.opts.quietPlain) this.ui.note(`${this.stamp()} ${host} ${phase}`);
+    if (this.mode === 'plain' && !this.opts.quietPlain) this.ui.note(`${this.stamp()} ${clean(host)} ${phase}`);
   }
 
   finish(host: string, ok: boolean, text: string, state?: State): void {
@@ -137,12 +138,12 @@ export class Board {
     const quietOk = this.opts.quietPlain && st === 'ok';
     if ((this.mode === 'plain' && !this.opts.quietPlain) || (this.mode === 'plain-summary' && !quietOk)) {
       const p = this.ui.err;
-      this.ui.note(`${this.stamp()} ${host} ${st === 'ok' ? p.green('done') : st === 'skip' ? p.yellow('skipped') : p.red('FAILED')} — ${clean(text)}`);
+      this.ui.note(`${this.stamp()} ${clean(host)} ${st === 'ok' ? p.green('done') : st === 'skip' ? p.yellow('skipped') : p.red('FAILED')} — ${clean(text)}`);
     }
   }
 
   private failed(host: string, text: string): void {
-    this.failures.push(`${host} ${clean(text)}`);
+    this.failures.push(`${clean(host)} ${clean(text)}`);
     if (this.failures.length > 3) this.failures.shift();
   }
 
@@ -179,7 +180,7 @@ export class Board {
       .filter((l) => l.state === 'run' && l.startedAt !== null)
       .sort((a, b) => (a.startedAt as number) - (b.startedAt as number))
       .slice(0, n)
-      .map((l) => `${l.host} ${l.phase || 'starting'} ${formatDuration(t - (l.startedAt as number))}`);
+      .map((l) => `${clean(l.host)} ${l.phase || 'starting'} ${formatDuration(t - (l.startedAt as number))}`);
   }
 
   /** What the summary mode draws (also used by tests). */
@@ -204,7 +205,7 @@ export class Board {
       for (const h of visible) {
         const l = this.lines.get(h)!;
         const mark = l.state === 'ok' ? p.green('✔') : l.state === 'fail' ? p.red('✖') : l.state === 'wait' ? p.dim('·') : l.state === 'skip' ? p.yellow('–') : p.cyan('›');
-        out.push(`${mark} ${h.padEnd(width)} ${clean(l.text)}`.slice(0, cols - 1));
+        out.push(`${mark} ${clean(h).padEnd(width)} ${clean(l.text)}`.slice(0, cols - 1));
       }
       if (this.order.length > visible.length) out.push(p.dim(`  … ${this.summaryLine(p)}`));
     }

@@ -3,6 +3,8 @@
  * Colour only on a TTY, never with NO_COLOR (any non-empty value) or TERM=dumb, unless
  * forced with --color.
  */
+import { jsonSafe, visible } from './escape.js';
+
 export interface Streams {
   stdout: NodeJS.WritableStream & { isTTY?: boolean };
   stderr: NodeJS.WritableStream & { isTTY?: boolean };
@@ -47,16 +49,26 @@ export class Ui {
     this.out = palette(colorWanted(streams.stdout, streams.env, colorFlag));
     this.err = palette(colorWanted(streams.stderr, streams.env, colorFlag));
   }
-  /** Writes to stdout (a Buffer is written as-is, e.g. a latin1 grub.conf). */
+  /**
+   * Writes human output to stdout. A string passes the escaping function once more (control
+   * characters shown visibly, only the palette's own colours kept); a Buffer is written as-is (exact
+   * bytes for a pipe or a file, e.g. a diff or a latin1 grub.conf).
+   */
   print(text: string | Buffer): void {
-    this.streams.stdout.write(text);
+    this.streams.stdout.write(typeof text === 'string' ? visible(text, { multiline: true, keepOwnColours: true }) : text);
   }
-  /** Writes a line to stderr (progress, warnings, errors). */
+  /** Writes a line to stderr (progress, warnings, errors), escaped like print(). */
   note(text: string): void {
-    this.streams.stderr.write(text.endsWith('\n') ? text : text + '\n');
+    const safe = visible(text, { multiline: true, keepOwnColours: true });
+    this.streams.stderr.write(safe.endsWith('\n') ? safe : safe + '\n');
   }
+  /** One JSON document: exact values (DEL, C1 and the Unicode separators as \u escapes). */
   json(value: unknown): void {
-    this.streams.stdout.write(JSON.stringify(value, null, 2) + '\n');
+    this.streams.stdout.write(jsonSafe(JSON.stringify(value, null, 2)) + '\n');
+  }
+  /** Is stdout a terminal (escape what is printed there) rather than a pipe or a file (exact bytes)? */
+  get stdoutIsTerminal(): boolean {
+    return this.streams.stdout.isTTY === true;
   }
   get interactive(): boolean {
     return this.streams.stdin?.isTTY === true && this.streams.stderr.isTTY === true && !this.streams.env.CI;

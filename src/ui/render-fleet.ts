@@ -1,5 +1,6 @@
 import type { HostResult } from '../fleet/rollout.js';
 import type { Palette } from './io.js';
+import { visible } from './escape.js';
 
 /** The final table of a fleet run: host, result, kernel, Domain-0 mem/vcpus, duration, reason. */
 export function renderFleetSummary(results: HostResult[], p: Palette): string {
@@ -9,12 +10,12 @@ export function renderFleetSummary(results: HostResult[], p: Palette): string {
     const vcpus = v?.checks.find((c) => c.id === 'dom0-vcpus')?.actual;
     const good = r.outcome === 'verified' || r.outcome === 'unchanged' || (r.outcome === 'pending' && r.ok);
     return [
-      r.target.name,
+      visible(r.target.name),
       good ? p.green(r.outcome) : r.outcome === 'skipped' || r.outcome === 'cancelled' ? p.yellow(r.outcome) : p.red(r.outcome),
-      v?.kernel ?? '',
-      mem && vcpus && /^\d+$/.test(mem) ? `${mem} MiB / ${vcpus}` : '',
+      visible(v?.kernel ?? ''),
+      mem && vcpus && /^\d+$/.test(mem) && /^\d+$/.test(vcpus) ? `${mem} MiB / ${vcpus}` : '',
       `${(r.durationMs / 1000).toFixed(1)} s`,
-      good ? '' : r.message,
+      good ? '' : visible(r.message),
     ];
   });
   const head = ['host', 'result', 'kernel', 'Domain-0', 'time', 'reason'];

@@ -65,17 +65,20 @@ export function verifyHost(vf: VerifyFacts, want: VerifyExpectation): VerifyRepo
   };
 
   let info: ReturnType<typeof parseXlInfo> | null = null;
+  let infoError: string | null = null;
   if (vf.xlInfo.rc === 0) {
     try {
       info = parseXlInfo(vf.xlInfo.text);
-    } catch {
+    } catch (e) {
+      // not believed (wrong format, implausible numbers): every check that needs it fails, saying why
       info = null;
+      infoError = (e as Error).message;
     }
   }
   const cmdline = info?.xenCommandline ?? null;
   const wantTokens = tokenizeXenArgs(want.hypervisorArgs);
   if (cmdline === null) {
-    const why = vf.xlInfo.rc === 0 ? 'no xen_commandline in xl info' : `xl info failed (${failed('info', vf.xlInfo.rc, vf.xlInfo.text)}): ${firstLine(vf.xlInfo.text)}`;
+    const why = vf.xlInfo.rc === 0 ? (infoError ? `unreadable xl info: ${infoError}` : 'no xen_commandline in xl info') : `xl info failed (${failed('info', vf.xlInfo.rc, vf.xlInfo.text)}): ${firstLine(vf.xlInfo.text)}`;
     checks.push({ id: 'xen-commandline', label: 'xl info xen_commandline', expected: want.hypervisorArgs, actual: why, ok: false });
   } else {
     const sat = xenArgsSatisfy(cmdline, { set: wantTokens, remove: [] });
@@ -107,6 +110,7 @@ export function verifyHost(vf: VerifyFacts, want: VerifyExpectation): VerifyRepo
     if (vf.xlVcpuList.rc === 0 && host) {
       try {
         const rows = parseXlVcpuList(vf.xlVcpuList.text);
+        // host.nrCpus is bounded by parseXlInfo (MAX_XEN_CPUS)
         const cpus: number[] = Array.from({ length: host.nrCpus }, (_, i) => i);
         const pin = checkPinning(rows, exp.vcpus, cpus);
         ok = pin.ok;
@@ -116,7 +120,7 @@ export function verifyHost(vf: VerifyFacts, want: VerifyExpectation): VerifyRepo
         actual = `unreadable xl vcpu-list: ${(e as Error).message}`;
       }
     } else actual = `xl vcpu-list failed: ${firstLine(vf.xlVcpuList.text)}`;
-    checks.push({ id: 'pinning', label: 'xl vcpu-list hard affinity', expected: Array.from({ length: exp.vcpus }, (_, i) => `${i}→${host ? i % host.nrCpus : i}`).join(' '), actual, ok, ...(detail ? { detail } : {}) });
+    checks.push({ id: 'pinning', label: 'xl vcpu-list hard affinity', expected: pinList(exp.vcpus, host ? host.nrCpus : null), actual, ok, ...(detail ? { detail } : {}) });
   }
 
   const ours = new Set((want.requested ?? wantTokens.map((t) => t.name)).map((n) => n.replace(/^no-/, '')));
@@ -128,6 +132,14 @@ export function verifyHost(vf: VerifyFacts, want: VerifyExpectation): VerifyRepo
     checks.push({ id: 'xen-options-accepted', label: 'xl dmesg', expected: 'no "unknown!" or "invalid value" for these options', actual: `xl dmesg failed: ${firstLine(vf.xlDmesg.text)}`, ok: false });
   }
   return { ok: checks.every((c) => c.ok), checks, kernel: release, bootId: vf.kernel.bootId, xlNotReady: xlNotReady && !notXen, notXen };
+}
+
+/** "0→0 1→1 …" for the expected pinning; a long list is cut (the count may come from the request). */
+function pinList(vcpus: number, nrCpus: number | null): string {
+  const shown = Math.min(vcpus, 16);
+  const items: string[] = [];
+  for (let i = 0; i < shown; i++) items.push(`${i}→${nrCpus ? i % nrCpus : i}`);
+  return items.join(' ') + (vcpus > shown ? ` … (${vcpus} vCPUs)` : '');
 }
 
 function firstLine(s: string): string {

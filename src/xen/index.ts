@@ -40,3 +40,4 @@ export { parseCpuSet, formatCpuSet } from './parse-cpu-set.js';
 export { checkPinning, type VcpuPinning, type PinningCheck } from './check-pinning.js';
 export { findXenCmdlineProblems, type XenCmdlineProblem } from './find-xen-cmdline-problems.js';
 export { classifyXlFailure, type XlFailure } from './classify-xl-failure.js';
+export { MAX_XEN_CPUS, MAX_XEN_CPU_ID, MAX_XEN_VCPUS, MAX_XEN_DOMID, MAX_XEN_MEMORY_MIB, boundedInt } from './limits.js';

@@ -1,4 +1,5 @@
 import { XlParseError } from './xen-option-error.js';
+import { MAX_XEN_CPU_ID } from './limits.js';
 
 /**
  * CPUs in an affinity as xl prints it (`print_bitmap` over CPUs 0..maxCpuId): `all`, `none`, or a comma list of
@@ -6,6 +7,8 @@ import { XlParseError } from './xen-option-error.js';
  */
 export function parseCpuSet(s: string, maxCpuId: number): number[] {
   if (!Number.isSafeInteger(maxCpuId) || maxCpuId < 0) throw new XlParseError(`max_cpu_id ${maxCpuId} is not a CPU number`);
+  // bounded before anything is built from it: 'all' and ranges list every CPU
+  if (maxCpuId > MAX_XEN_CPU_ID) throw new XlParseError(`max_cpu_id ${maxCpuId} is not plausible (at most ${MAX_XEN_CPU_ID} on Xen 4.10)`);
   if (s === 'all') return Array.from({ length: maxCpuId + 1 }, (_, i) => i);
   if (s === 'none') return [];
   const set = new Set<number>();

@@ -1,4 +1,5 @@
 import { XlParseError } from './xen-option-error.js';
+import { boundedInt, MAX_XEN_DOMID, MAX_XEN_MEMORY_MIB, MAX_XEN_VCPUS } from './limits.js';
 
 /** One row of `xl list`. */
 export interface XlDomain {
@@ -32,11 +33,15 @@ export function parseXlList(text: string): XlDomain[] {
     if (line === '') continue;
     const m = ROW_RE.exec(line);
     if (m === null) throw new XlParseError(`not an \`xl list\` row: ${JSON.stringify(line.slice(0, 80))}`, i + 1);
+    const id = boundedInt(m[2] ?? '', MAX_XEN_DOMID);
+    const memMiB = boundedInt(m[3] ?? '', MAX_XEN_MEMORY_MIB);
+    const vcpus = boundedInt(m[4] ?? '', MAX_XEN_VCPUS);
+    if (id === null || memMiB === null || vcpus === null) throw new XlParseError(`\`xl list\` row with numbers no Xen 4.10 host reports: ${JSON.stringify(line.slice(0, 80))}`, i + 1);
     out.push({
       name: m[1] ?? '',
-      id: Number(m[2]),
-      memMiB: Number(m[3]),
-      vcpus: Number(m[4]),
+      id,
+      memMiB,
+      vcpus,
       state: m[5] ?? '',
       timeS: Number(m[6]),
     });

@@ -1,4 +1,5 @@
 import { XlParseError } from './xen-option-error.js';
+import { boundedInt, MAX_XEN_CPU_ID, MAX_XEN_DOMID, MAX_XEN_VCPUS } from './limits.js';
 
 /** One row of `xl vcpu-list`. */
 export interface XlVcpu {
@@ -33,11 +34,15 @@ export function parseXlVcpuList(text: string): XlVcpu[] {
     if (line === '') continue;
     const m = ROW_RE.exec(line);
     if (m === null) throw new XlParseError(`not an \`xl vcpu-list\` row: ${JSON.stringify(line.slice(0, 80))}`, i + 1);
+    const domid = boundedInt(m[2] ?? '', MAX_XEN_DOMID);
+    const vcpu = boundedInt(m[3] ?? '', MAX_XEN_VCPUS - 1);
+    const cpu = m[4] === '-' ? null : boundedInt(m[4] ?? '', MAX_XEN_CPU_ID);
+    if (domid === null || vcpu === null || (m[4] !== '-' && cpu === null)) throw new XlParseError(`\`xl vcpu-list\` row with numbers no Xen 4.10 host reports: ${JSON.stringify(line.slice(0, 80))}`, i + 1);
     out.push({
       name: m[1] ?? '',
-      domid: Number(m[2]),
-      vcpu: Number(m[3]),
-      cpu: m[4] === '-' ? null : Number(m[4]),
+      domid,
+      vcpu,
+      cpu,
       state: m[5] ?? '',
       timeS: Number(m[6]),
       hard: m[7] ?? '',

@@ -4,12 +4,13 @@
 // grub shell stand-in), the stage2 word. The judges are the files on disk, read by the test.
 import { afterAll, describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
-import { existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, lstatSync, mkdirSync, openSync, readFileSync, readSync, readdirSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { LocalTransport } from '../../src/transport/index.js';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { nsHost, nsUnavailable, type NsHost } from '../helpers/ns-transport.js';
 import { acquireLockScript, beginRunScript, detachedYumScript, HOST_EXIT, KEEP_RUNS, leaseGuard, parseYumRc, rebootLeaseScript, releaseLockScript, scriptOutput, setStage2WordScript, writeFilesScript, type FileWrite, type LockOwner } from '../../src/apply/host-scripts.js';
-import { judgeOneShot, onceWord, oneShotScript, ONCE_FLAG, STAGE2_SAVED_OFFSET } from '../../src/apply/one-shot.js';
+import { judgeOneShot, onceWord, oneShotScript, ONCE_FLAG, setOneShot, STAGE2_SAVED_OFFSET } from '../../src/apply/one-shot.js';
 import { describeLockRefusal } from '../../src/apply/run-session.js';
 
 const why = nsUnavailable();
@@ -164,6 +165,97 @@ d('writing files', () => {
   });
 });
 
+d('writing files: each failure inside the write, at the exact command (a shim first in PATH stands in for it; /bin/sh runs the script)', () => {
+  /** A transport whose PATH starts with a directory of shims: NAME → shell text run instead of the real program. */
+  const shimmed = (dir: string, shims: Record<string, string>) => {
+    const bin = path.join(dir, 'shim-bin');
+    mkdirSync(bin, { recursive: true });
+    for (const [name, body] of Object.entries(shims)) writeFileSync(path.join(bin, name), `#!/bin/sh\n${body}\n`, { mode: 0o755 });
+    return new LocalTransport({ target: 'shim', env: { ...process.env, PATH: `${bin}:${process.env.PATH ?? '/usr/bin:/bin'}` } });
+  };
+  const one = (f: string, before: string, content: Buffer): FileWrite => ({ n: 0, path: f, expect: sha(before), sha256: sha(content), length: content.length, mode: 0o644, mkdirs: [] });
+  const NEW = Buffer.from('default=1\n');
+  const setup = () => {
+    const h = host();
+    const f = path.join(h.dir, 'grub.conf');
+    writeFileSync(f, 'default=0\n', { mode: 0o600 });
+    return { h, f };
+  };
+  const temps = (dir: string) => readdirSync(dir).filter((n) => n.startsWith('.grub.conf.dom0up.'));
+
+  it('the new content arrives by rename(2): a reader that opened the old file still reads the old bytes, whole; the path has a new inode', async () => {
+    const { h, f } = setup();
+    const fd = openSync(f, 'r');
+    const inode = statSync(f).ino;
+    try {
+      const r = await h.t.exec(writeFilesScript([one(f, 'default=0\n', NEW)]), { stdin: NEW });
+      expect(r.code, r.stderr.toString()).toBe(0);
+      const old = Buffer.alloc(64);
+      const n = readSync(fd, old, 0, 64, 0);
+      expect(old.subarray(0, n).toString()).toBe('default=0\n');
+    } finally {
+      closeSync(fd);
+    }
+    expect(readFileSync(f)).toEqual(NEW);
+    expect(statSync(f).ino).not.toBe(inode);
+    expect(statSync(f).mode & 0o777).toBe(0o600);
+  });
+
+  it('another process changes the file between the rename and the read-back: exit readBack, naming the file', async () => {
+    const { h, f } = setup();
+    // sync runs right after the rename (and once before it): when the new bytes are in place, replace them
+    const t = shimmed(h.dir, { sync: `if [ "$(cat ${JSON.stringify(f)})" = "default=1" ]; then printf 'edited by someone else\\n' > ${JSON.stringify(f)}; fi` });
+    const r = await t.exec(writeFilesScript([one(f, 'default=0\n', NEW)]), { stdin: NEW });
+    expect(r.code).toBe(HOST_EXIT.readBack);
+    expect(r.stderr.toString()).toContain(`dom0up: ${f} does not hold what was written (read back ${sha('edited by someone else\n')})`);
+    expect(scriptOutput(r.stdout.toString()).all.get('wrote')).toBeUndefined();
+  });
+
+  it('mktemp fails: exit mkdir; the file untouched', async () => {
+    const { h, f } = setup();
+    const r = await shimmed(h.dir, { mktemp: 'echo "mktemp: failed" >&2; exit 1' }).exec(writeFilesScript([one(f, 'default=0\n', NEW)]), { stdin: NEW });
+    expect(r.code).toBe(HOST_EXIT.mkdir);
+    expect(readFileSync(f, 'utf8')).toBe('default=0\n');
+  });
+
+  it('the copy into the temporary file fails: exit write; the file untouched', async () => {
+    const { h, f } = setup();
+    const r = await shimmed(h.dir, { head: 'exit 1' }).exec(writeFilesScript([one(f, 'default=0\n', NEW)]), { stdin: NEW });
+    expect(r.code).toBe(HOST_EXIT.write);
+    expect(readFileSync(f, 'utf8')).toBe('default=0\n');
+  });
+
+  it('stdin ends early (the connection cut the content short): exit shortWrite; the file untouched', async () => {
+    const { h, f } = setup();
+    const r = await h.t.exec(writeFilesScript([one(f, 'default=0\n', NEW)]), { stdin: NEW.subarray(0, 4) });
+    expect(r.code).toBe(HOST_EXIT.shortWrite);
+    expect(r.stderr.toString()).toMatch(/the written copy of .* does not match/);
+    expect(readFileSync(f, 'utf8')).toBe('default=0\n');
+  });
+
+  it('owner and mode cannot be copied: exit owner; the file untouched', async () => {
+    const { h, f } = setup();
+    const r = await shimmed(h.dir, { chown: 'echo "chown: Operation not permitted" >&2; exit 1' }).exec(writeFilesScript([one(f, 'default=0\n', NEW)]), { stdin: NEW });
+    expect(r.code).toBe(HOST_EXIT.owner);
+    expect(readFileSync(f, 'utf8')).toBe('default=0\n');
+  });
+
+  it('the rename fails: exit rename; the file untouched', async () => {
+    const { h, f } = setup();
+    const r = await shimmed(h.dir, { mv: 'echo "mv: cannot move: Input/output error" >&2; exit 1' }).exec(writeFilesScript([one(f, 'default=0\n', NEW)]), { stdin: NEW });
+    expect(r.code).toBe(HOST_EXIT.rename);
+    expect(readFileSync(f, 'utf8')).toBe('default=0\n');
+  });
+
+  it('under the lease guard a failed write leaves no temporary file behind', async () => {
+    const { h, f } = setup();
+    await h.t.exec(acquireLockScript({ owner: owner(RA), breakLock: false }));
+    const r = await shimmed(h.dir, { mv: 'exit 1' }).exec(`${leaseGuard(RA).replaceAll('/var/lib/', `${h.varlib}/`)}\n${writeFilesScript([one(f, 'default=0\n', NEW)])}`, { stdin: NEW });
+    expect(r.code).toBe(HOST_EXIT.rename);
+    expect(temps(h.dir)).toEqual([]);
+  });
+});
+
 d('the run journal', () => {
   it('records the files as they are, refuses (and releases the lock) when one changed, keeps the first run and the newest ones', async () => {
     const h = host();
@@ -233,6 +325,21 @@ d('the one-shot boot and the stage2 word', () => {
     // a harmless "error:" from a library on grub's output does not matter when the word is right
     expect(judgeOneShot(`oneshot_begin\nsome lib: error: ignorable\noneshot_end\noneshot_word=${onceWord(2, 1)}\n`, 2).ok).toBe(true);
     expect(judgeOneShot('oneshot_begin\n\noneshot_end\noneshot_word=\n', 2)).toMatchObject({ ok: false, word: null });
+  });
+
+  it('setOneShot over the host\'s shell: the word the grub shell stored is returned; a grub shell that stores nothing is an error naming the phase, with its output', async () => {
+    const h = host({ boot: true, grub: grubShell });
+    stage2(h, 0);
+    await expect(setOneShot(h.t, 3)).resolves.toEqual({ word: onceWord(3, 0) });
+    expect(word(h)).toBe(onceWord(3, 0));
+    const broken = host({ boot: true, grub: '#!/bin/sh\ncat >/dev/null\necho "Error 15: File not found"\nexit 0\n' });
+    stage2(broken, 0);
+    await expect(setOneShot(broken.t, 3)).rejects.toMatchObject({ phase: 'one-shot boot', message: 'ns: one-shot boot: grub did not store the one-shot boot of entry 3 (stage2 word 0x0)', detail: expect.stringContaining('Error 15') });
+    expect(word(broken)).toBe(0);
+    const failing = host({ boot: true, grub: '#!/bin/sh\necho "grub: cannot open /dev/sda" >&2\nexit 1\n' });
+    stage2(failing, 0);
+    // the word read back decides, not grub's exit status: nothing stored is the same error
+    await expect(setOneShot(failing.t, 1)).rejects.toMatchObject({ message: expect.stringMatching(/did not store the one-shot boot of entry 1/), detail: expect.stringContaining('cannot open /dev/sda') });
   });
 
   it('the stage2 word is written back exactly and read back (rollback clears a pending one-shot)', async () => {

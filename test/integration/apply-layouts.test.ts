@@ -59,6 +59,9 @@ describeTestbed('apply on each layout', () => {
     expect(rep.plan.steps.find((s: { id: string }) => s.id === 'yum-install').action).toBe('skip');
     expect(rep.steps.find((s: { id: string }) => s.id === 'yum-install').status).toBe('skipped');
     expect(rep.steps.map((s: { id: string }) => s.id)).not.toContain('yum');
+    // and on the host: the run's journal has no yum log (a yum the run started writes one)
+    expect(await readHostFile(host('running'), `/var/lib/dom0up/runs/${rep.runId}/steps`)).not.toBeNull();
+    expect(await readHostFile(host('running'), `/var/lib/dom0up/runs/${rep.runId}/yum.log`)).toBeNull();
     expect(rep.outcome).toBe('verified');
     expect(rep.verify.checks.find((c: { id: string }) => c.id === 'dom0-memory').actual).toBe('2048');
   });

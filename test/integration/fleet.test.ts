@@ -5,7 +5,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describeTestbed, useFleet } from '../testbed/vitest.js';
-import { bootLog, readHostFile, setFault, type Fleet } from '../testbed/index.js';
+import { bootLog, consoleLog, readHostFile, setFault, type Fleet, type TestHost } from '../testbed/index.js';
 import { runCli } from '../helpers/run-cli.js';
 import { logDir } from './helpers.js';
 import { parseGrubConf } from '../../src/grub/index.js';
@@ -40,6 +40,26 @@ pin=true
   return file;
 }
 
+/** ms of a console timestamp HH:MM:SS.mmm (the day is the test's: a window never spans hours). */
+const clock = (t: string) => {
+  const [h, m, sec] = t.split(':').map(Number) as [number, number, number];
+  return ((h * 60 + m) * 60 + sec) * 1000;
+};
+
+/** When the host's last reboot took it down and when it was booting again, from its console log. */
+async function rebootWindow(h: TestHost): Promise<{ down: number; up: number }> {
+  const lines = (await consoleLog(h)).split('\n');
+  const at = lines.findLastIndex((l) => / power\] reboot: down for \d+ ms$/.test(l));
+  expect(at, `${h.name} never rebooted:\n${lines.slice(-20).join('\n')}`).toBeGreaterThanOrEqual(0);
+  const next = lines.slice(at + 1).find((l) => /^\[\d\d:\d\d:\d\d\.\d{3} /.test(l));
+  expect(next, `${h.name} did not boot again`).toBeDefined();
+  const ts = (l: string) => clock(/^\[(\d\d:\d\d:\d\d\.\d{3}) /.exec(l)![1]!);
+  let up = ts(next!);
+  const down = ts(lines[at]!);
+  if (up < down) up += 86_400_000;
+  return { down, up };
+}
+
 const cli = (fleet: Fleet, args: string[]) => runCli([...args, '--known-hosts', fleet.knownHostsPath, '--ssh-config', '/dev/null'], { DOM0UP_LOG_DIR: logDir, DOM0UP_REPO_METADATA: 'off' });
 
 describeTestbed('fleet rollout', () => {
@@ -52,9 +72,13 @@ describeTestbed('fleet rollout', () => {
     const j = JSON.parse(r.stdout.toString());
     expect(j.hosts.map((h: { name: string }) => h.name)).toEqual([fleet().hosts[2]!.name, fleet().hosts[3]!.name]);
     expect(j.hosts.every((h: { outcome: string }) => h.outcome === 'pending')).toBe(true);
+    // --detailed-exitcode over the inventory: 2, changes are pending
+    const d = await cli(fleet(), ['plan', '-i', inv, '--limit', 'rack2', '--detailed-exitcode']);
+    expect(d.exit, d.stderr).toBe(2);
+    expect((await cli(fleet(), ['plan', '-i', inv, '--limit', 'rack2'])).exit).toBe(0);
   });
 
-  it('apply to the rack: batches of 2, per-host settings from the inventory, a summary', async () => {
+  it('apply to the rack in batches of one (--serial 1): the reboots do not overlap, per-host settings from the inventory, a summary', async () => {
     const inv = inventory(fleet());
     const r = await cli(fleet(), ['apply', '-i', inv, '--limit', 'rack1', '--serial', '1', '--yes', '--json']);
     expect(r.exit, r.stderr).toBe(0);
@@ -63,9 +87,12 @@ describeTestbed('fleet rollout', () => {
     const [a, b] = [fleet().hosts[0]!, fleet().hosts[1]!];
     expect((await bootLog(a)).at(-1)).toMatchObject({ hypervisor: 'xen', dom0MemMiB: 1024, dom0Vcpus: 1 });
     expect((await bootLog(b)).at(-1)).toMatchObject({ hypervisor: 'xen', dom0MemMiB: 1536, dom0Vcpus: 1 });
-    // --serial 1: the two reboots did not overlap
-    const rb = j.hosts.map((h: { report: { steps: { id: string }[] } }) => h.report.steps.find((s) => s.id === 'reboot'));
-    expect(rb.every(Boolean)).toBe(true);
+    // --serial 1: the two reboots did not overlap — from the test bed's console logs: the moment
+    // each machine went down and the moment it was booting again (its first boot line after that)
+    const [wa, wb] = [await rebootWindow(a), await rebootWindow(b)];
+    expect(wa.up).toBeGreaterThanOrEqual(wa.down);
+    expect(wb.up).toBeGreaterThanOrEqual(wb.down);
+    expect(wa.up <= wb.down || wb.up <= wa.down, `reboot windows overlap: ${a.name} ${JSON.stringify(wa)}, ${b.name} ${JSON.stringify(wb)}`).toBe(true);
     expect(j.hosts.every((h: { log: string }) => typeof h.log === 'string' && h.log.length > 0)).toBe(true);
   });
 

@@ -7,6 +7,8 @@ import path from 'node:path';
 import { describeTestbed, useFleet } from '../testbed/vitest.js';
 import { readHostFile } from '../testbed/index.js';
 import { dom0up, XEN_ARGS } from './helpers.js';
+import { openHost } from '../../src/remote/connect.js';
+import { createHash } from 'node:crypto';
 
 describeTestbed('SSH access', () => {
   const fleet = useFleet([{ name: 'sudo', sudoUser: true }, { name: 'legacy', legacyCrypto: true }, { name: 'keys' }]);
@@ -19,11 +21,33 @@ describeTestbed('SSH access', () => {
     expect(r.exit, r.stderr).toBe(0);
     const rep = JSON.parse(r.out);
     expect(rep.outcome).toBe('verified');
-    // grub.conf went through no pty: no CR crept in, and it is still root's mode-600 file
     const grub = (await readHostFile(h, '/boot/grub/grub.conf'))!;
     expect(grub).not.toContain('\r');
     const facts = JSON.parse((await dom0up(fleet(), h, 'facts', ['--json'], { sudo: true })).out).facts;
     expect(facts.grub.stat).toMatchObject({ mode: 0o600, uid: 0 });
+  });
+
+  it('with requiretty, the script runs as root and its stdin/stdout are no terminal (the host\'s own `test -t`, `tty` and /proc say so): content bytes a pty would turn into signals, EOF or newlines arrive exactly', async () => {
+    const h = host('sudo');
+    const { transport } = await openHost(`${h.sudo!.username}@${h.host}`, { identity: [h.sudo!.privateKeyPath], knownHosts: [fleet().knownHostsPath], port: h.port, sshConfig: '/dev/null' });
+    try {
+      // ^C, ^D, ^Z, ^\, CR, CRLF, DEL, a lone ESC and NUL: a pty's line discipline would act on each
+      const content = Buffer.from('a\x03b\x04c\x1ad\x1ce\rf\r\ng\x7fh\x1bi\x00j\n', 'latin1');
+      const r = await transport.exec('id -u; if [ -t 0 ]; then echo stdin=tty; else echo stdin=notty; fi; if [ -t 1 ]; then echo stdout=tty; else echo stdout=notty; fi; echo "tty=$(tty)"; echo "fd0=$(readlink /proc/self/fd/0)"; echo "sha=$(sha256sum | cut -d" " -f1)"', { sudo: true, stdin: content });
+      expect(r.code, r.stderr.toString()).toBe(0);
+      const out = r.stdout.toString('latin1');
+      expect(out).not.toContain('\r');
+      const kv = Object.fromEntries(out.trim().split('\n').slice(1).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
+      expect(out.split('\n')[0]).toBe('0');
+      expect(kv).toMatchObject({ stdin: 'notty', stdout: 'notty', tty: 'not a tty', sha: createHash('sha256').update(content).digest('hex') });
+      expect(kv.fd0).not.toMatch(/^\/dev\/(pts\/|tty)/);
+      // the login itself needs a terminal for sudo (requiretty): without one sudo refuses, so the pty was real
+      const plain = await transport.exec('sudo -n true', {});
+      expect(plain.code).not.toBe(0);
+      expect(plain.stderr.toString() + plain.stdout.toString()).toMatch(/tty/);
+    } finally {
+      await transport.close();
+    }
   });
 
   it('OpenSSH 5.3-era algorithms only: apply end to end', async () => {

@@ -1,7 +1,11 @@
 // tune on a host that runs Xen: up, again (nothing), down, and --no-reboot.
 import { expect, it } from 'vitest';
 import { describeTestbed, useFleet } from '../testbed/vitest.js';
-import { bootLog, readHostFile } from '../testbed/index.js';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { bootLog, readHostFile, readHostFileBuffer, writeHostFile } from '../testbed/index.js';
 import { dom0up } from './helpers.js';
 import { parseGrubConf } from '../../src/grub/index.js';
 
@@ -63,5 +67,33 @@ describeTestbed('tune', () => {
     expect(r.stderr).toMatch(/^dom0up: error: root@127\.0\.\d+\.\d+:\d+: preflight: the host does not run Xen/m);
     expect(r.stderr).toMatch(/^hint: use dom0up apply/m);
     expect(await readHostFile(p, '/boot/grub/grub.conf')).toBe(grub);
+  });
+
+  it('latin1 sysconfig and xl.conf files (not UTF-8): tuned, verified, every byte outside the edit kept', async () => {
+    // a comment with an é in ISO-8859-1, as an old editor leaves it
+    const note = Buffer.from('# r\xe9glages du Dom0 (ne pas \xe9diter)\n', 'latin1');
+    for (const f of ['/etc/sysconfig/xen-kernel', '/etc/xen/xl.conf']) {
+      const old = (await readHostFileBuffer(h(), f))!;
+      await writeHostFile(h(), f, Buffer.concat([note, old]));
+    }
+    const r = await dom0up(fleet(), h(), 'tune', ['--dom0-mem', '2048M', '--yes', '--json']);
+    expect(r.exit, r.stderr).toBe(0);
+    expect(JSON.parse(r.out).outcome).toBe('verified');
+    expect((await bootLog(h())).at(-1)!.dom0MemMiB).toBe(2048);
+    const dir = mkdtempSync(path.join(tmpdir(), 'dom0up-latin1-'));
+    for (const f of ['/etc/sysconfig/xen-kernel', '/etc/xen/xl.conf']) {
+      const b = (await readHostFileBuffer(h(), f))!;
+      expect(b.subarray(0, note.length).equals(note), `${f} keeps its latin1 bytes`).toBe(true);
+      expect(b.includes(Buffer.from([0xc3, 0xa9])), `${f} was not re-encoded as UTF-8`).toBe(false);
+    }
+    // a real shell reads the value the kernel-update helper reads
+    const copy = path.join(dir, 'xen-kernel');
+    writeFileSync(copy, (await readHostFileBuffer(h(), '/etc/sysconfig/xen-kernel'))!);
+    const v = execFileSync('/bin/sh', ['-c', '. "$1"; printf %s "$XEN_KERNEL_ARGS"', 'sh', copy], { encoding: 'latin1' });
+    expect(v).toContain('dom0_mem=2048M,max:2048M');
+    // and a second run changes nothing (the compare-and-swap is over the real bytes)
+    const again = await dom0up(fleet(), h(), 'tune', ['--dom0-mem', '2048M', '--yes', '--json']);
+    expect(again.exit, again.stderr).toBe(0);
+    expect(JSON.parse(again.out).outcome).toBe('unchanged');
   });
 });

@@ -145,3 +145,22 @@ describe('after yum, and hosts that have Xen', () => {
     expect(boots(file(p, 'grub').after!)!.kind).toBe('xen');
   });
 });
+
+describe('a grub.conf with a lint error of its own', () => {
+  // "timeout" after a title belongs to that entry (GRUB Legacy: Error 27 when it is booted); the
+  // error is in an entry dom0up leaves alone, so every file dom0up could write keeps it
+  const broken = anacondaConf(plainEntry(STOCK, `CentOS 6 (${STOCK})`) + plainEntry('2.6.32-696.el6.x86_64') + '\ttimeout 5\n');
+  const f = hostFacts({ grubConf: broken, kernels: [STOCK, '2.6.32-696.el6.x86_64'] });
+  const fx = hostFacts({ grubConf: broken + xenEntry(SIG, ARGS), kernels: [STOCK, '2.6.32-696.el6.x86_64', SIG], xenInstalled: true });
+
+  it('is refused, and --force does not write it when the file dom0up would write still has the error (apply before yum and with Xen installed): a preflight refusal, so nothing is written', () => {
+    expect(parseGrubConf(broken).findings.filter((x) => x.severity === 'error').map((x) => x.code)).toEqual(['menu-command-in-entry']);
+    const plain = makePlan(f, XEN, 'apply', 'h');
+    expect(plain.refusals.map((r) => r.code)).toEqual(['grub-lint-errors']);
+    for (const [facts, mode] of [[f, 'apply'], [fx, 'apply']] as const) {
+      const p = makePlan(facts, { ...XEN, force: true }, mode, 'h');
+      expect(p.refusals.map((r) => r.code), mode).toEqual(['grub-lint']);
+      expect(p.refusals[0]!.message).toMatch(/belongs to entry \d+ .*--force does not help: the grub\.conf dom0up would write still has this error/);
+    }
+  });
+});

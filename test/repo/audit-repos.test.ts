@@ -122,3 +122,12 @@ describe('auditRepos', () => {
     expect(auditRepos([{ path: 'bad.repo', text: 'oops\n' }]).problems).toEqual([{ file: 'bad.repo', line: 1, message: expect.stringContaining('before the first') }]);
   });
 });
+
+describe('repo ids yum refuses', () => {
+  it('a section id with control characters (a hostile .repo file) is a problem, not a repo', async () => {
+    const { auditRepos } = await import('../../src/repo/index.js');
+    const a = auditRepos([{ path: '/etc/yum.repos.d/x.repo', text: '[ok-1]\nbaseurl=http://mirror.centos.org/centos/6/os/x86_64/\n[bad\u0001id;rm -rf /]\nbaseurl=http://mirror.centos.org/centos/6/os/x86_64/\n' }]);
+    expect(a.entries.map((e) => e.id)).toEqual(['ok-1']);
+    expect(a.problems[0]!.message).toMatch(/is not a repo id yum accepts/);
+  });
+});

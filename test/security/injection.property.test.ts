@@ -1,11 +1,15 @@
 // Hostile values end to end: a value given as --xen-arg (even with --force) is either refused
 // with a typed error, or — written into /etc/sysconfig/xen-kernel, which grub-bootxen.sh sources
-// with a shell — reads back exactly and executes nothing. The same for remote file paths: the
-// atomic writer's script quotes them (run here through a real /bin/sh).
+// with a shell and passes on as "--mbargs=$XEN_KERNEL_ARGS" — reads back exactly and executes
+// nothing. The payloads that matter are the ones the validator lets through: Xen options (unknown
+// ones pass with --force) whose values carry ; | & ( ) < > * ? ~ # ! { } [ ] ^ — each would run or
+// redirect something if the file's quoting were wrong (`;>pwned` creates a file). The judge is a
+// real /bin/sh sourcing the written file in an empty directory, never dom0up's reader. The same for
+// remote file paths: the atomic writer's script quotes them (run here through a real /bin/sh).
 import { afterAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { makeHypervisorArgs } from '../../src/plan/hypervisor-args.js';
@@ -19,20 +23,28 @@ const dir = mkdtempSync(path.join(tmpdir(), 'dom0up-inject-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const canary = path.join(dir, 'pwned');
 
+/** Values the validator refuses (they must never reach a file). */
+const refusedPayload = fc.constantFrom(`$(touch ${canary})`, `\`touch ${canary}\``, `"; touch ${canary}; "`, `'; touch ${canary}; '`, `x\ntouch ${canary}`, 'a\0b', '${IFS}', '\\', '$HOME', '"', "'");
+/** Shell-active text the validator lets through (no blank, quote, $, backquote or backslash): unquoted, each would redirect into or run something in the working directory. */
+const SHELL_ACTIVE = [';>pwned', '|>pwned', '&>pwned', '&&>pwned', '(>pwned)', '>pwned', '>>pwned', '1;>pwned#', ';:>pwned;', '!>pwned', '{>pwned}', '*', '?', '~', '[a]', '^', 'a;b', 'a|b', 'a&b', '<pwned'];
+const META = /[;|&()<>*?~#!{}[\]^]/;
 const hostile = fc.oneof(
-  fc.constantFrom(`$(touch ${canary})`, `\`touch ${canary}\``, `"; touch ${canary}; "`, `'; touch ${canary}; '`, `x\ntouch ${canary}`, 'a\0b', '${IFS}', '\\', '$HOME', 'a;b', 'a|b', 'a&b', '"', "'"),
-  fc.string({ maxLength: 20 }),
-  fc.string({ unit: 'binary', maxLength: 10 }),
-  fc.stringMatching(/^[a-z0-9,:/.=_-]{1,10}$/),
-  fc.stringMatching(/^[a-z0-9,:/.=_-]{1,10}$/),
+  { weight: 1, arbitrary: refusedPayload },
+  { weight: 3, arbitrary: fc.constantFrom(...SHELL_ACTIVE) },
+  { weight: 3, arbitrary: fc.string({ unit: fc.constantFrom(...'a0,:=._-;|&()<>*?~#!{}[]^%@+'.split('')), minLength: 1, maxLength: 12 }) },
+  { weight: 1, arbitrary: fc.string({ maxLength: 20 }) },
+  { weight: 1, arbitrary: fc.string({ unit: 'binary', maxLength: 10 }) },
+  { weight: 1, arbitrary: fc.stringMatching(/^[a-z0-9,:/.=_-]{1,10}$/) },
 );
-const token = fc.tuple(fc.constantFrom('cpufreq', 'loglvl', 'x_unknown_opt', 'console', 'com1', 'dom0_mem'), hostile).map(([k, v]) => `${k}=${v}`);
+const token = fc.tuple(fc.constantFrom('cpufreq', 'loglvl', 'x_unknown_opt', 'x_other', 'x_third', 'x_fourth', 'console', 'com1', 'dom0_mem'), hostile).map(([k, v]) => `${k}=${v}`);
 
 const REFUSALS = new Set(['XenOptionError', 'TemplateError', 'GrubEditError']);
 
 describe('injection', () => {
   it('--xen-arg values: refused, or sourced by sh without running anything', () => {
     let written = 0;
+    let active = 0;
+    const work = mkdtempSync(path.join(tmpdir(), 'dom0up-inject-cwd-'));
     fc.assert(
       fc.property(fc.array(token, { minLength: 1, maxLength: 3 }), (xenArg) => {
         let args: string;
@@ -47,10 +59,13 @@ describe('injection', () => {
           throw e;
         }
         written++;
+        if (META.test(args)) active++;
         const f = path.join(dir, 'xen-kernel');
         writeFileSync(f, file);
-        const out = execFileSync('/bin/sh', ['-c', '. "$1"; printf %s "$XEN_KERNEL_ARGS"', 'sh', f], { encoding: 'utf8' });
-        expect(out).toBe(args);
+        // as grub-bootxen.sh does: source the file, pass "--mbargs=$XEN_KERNEL_ARGS" as one argument
+        const out = execFileSync('/bin/sh', ['-c', '. "$1" && set -- "--mbargs=$XEN_KERNEL_ARGS" && printf "%s|%s" "$#" "$1"', 'sh', f], { encoding: 'utf8', cwd: work });
+        expect(out).toBe(`1|--mbargs=${args}`);
+        expect(readdirSync(work), `sourcing ${JSON.stringify(file)} created files`).toEqual([]);
         expect(existsSync(canary)).toBe(false);
         // and GRUB sees them as one hypervisor line
         expect(args).not.toMatch(/[\n\r\0]/);
@@ -58,7 +73,37 @@ describe('injection', () => {
       }),
       { numRuns: 800 },
     );
-    expect(written).toBeGreaterThan(10); // the accepted half is exercised, not only refusals
+    rmSync(work, { recursive: true, force: true });
+    // the accepted half is exercised, and most of it with shell-active characters
+    expect(written).toBeGreaterThan(80);
+    expect(active).toBeGreaterThan(60);
+  });
+
+  it('the sysconfig writer on its own (any string, as if the validator let it through): refused, or sourced by sh as exactly that string', () => {
+    const work = mkdtempSync(path.join(tmpdir(), 'dom0up-inject-cwd-'));
+    let written = 0;
+    fc.assert(
+      fc.property(fc.oneof(refusedPayload, fc.constantFrom(...SHELL_ACTIVE), fc.string({ maxLength: 30 }), fc.string({ unit: fc.constantFrom(...'a ;|&()<>*?~#!{}[]^$`"\\\'\n'.split('')), maxLength: 16 })), fc.boolean(), (value, existing) => {
+        let file: string;
+        try {
+          file = updateXenKernelSysconfig(existing ? 'BOOT_XEN_AS_DEFAULT="yes"\nXEN_KERNEL_ARGS="old"\n' : null, value);
+        } catch (e) {
+          if (e instanceof Error && e.name === 'TemplateError') return true;
+          throw e;
+        }
+        written++;
+        const f = path.join(dir, 'xen-kernel-any');
+        writeFileSync(f, file);
+        const out = execFileSync('/bin/sh', ['-c', '. "$1" && printf "%s" "$XEN_KERNEL_ARGS"', 'sh', f], { encoding: 'utf8', cwd: work });
+        expect(out).toBe(value);
+        expect(readdirSync(work)).toEqual([]);
+        expect(existsSync(canary)).toBe(false);
+        return true;
+      }),
+      { numRuns: 600 },
+    );
+    rmSync(work, { recursive: true, force: true });
+    expect(written).toBeGreaterThan(100);
   });
 
   it('remote file paths cannot escape their quoting in the writer script', async () => {
@@ -79,5 +124,16 @@ describe('injection', () => {
       }),
       { numRuns: 20 },
     );
+  });
+
+  it('the canary can fire: an unquoted path in a script run the same way creates it', async () => {
+    // the oracle of the test above, checked: the same payloads, the same transport and directory,
+    // spliced into a script without quoting, do create the canary
+    const t = new LocalTransport({ target: 'local', cwd: dir });
+    for (const p of ['$(touch pwned)', '`touch pwned`']) {
+      await t.exec(`f="${p}"; :`);
+      expect(existsSync(canary)).toBe(true);
+      rmSync(canary);
+    }
   });
 });

@@ -323,6 +323,36 @@ describe.skipIf(!!skip)('ssh transport against a private sshd', () => {
     }
   });
 
+  it('StrictHostKeyChecking no/off/accept-new in ssh_config records an unknown key (ssh -G prints "no" as "false"); yes/ask refuse', async () => {
+    for (const [value, accepts] of [['no', true], ['off', true], ['accept-new', true], ['yes', false], ['ask', false]] as const) {
+      for (const sshBinary of [undefined, false] as const) {
+        const kh = join(tmp, `kh_strict_${value}_${sshBinary === false ? 'fallback' : 'ssh-G'}`);
+        const cfg = join(tmp, `ssh_config_strict_${value}`);
+        writeFileSync(cfg, ['Host strictalias', `  HostName ${sshd.address}`, `  Port ${sshd.port}`, '  User root', `  IdentityFile ${sshd.keys.ed25519}`, '  IdentitiesOnly yes', `  UserKnownHostsFile ${kh}`, '  GlobalKnownHostsFile none', `  StrictHostKeyChecking ${value}`, ''].join('\n'));
+        const attempt = connectSsh({ host: 'strictalias', configFile: cfg, agent: false, sshBinary });
+        if (accepts) {
+          const t = await attempt;
+          open.push(t);
+          expect(readFileSync(kh, 'utf8'), `${value} (${sshBinary === false ? 'fallback parser' : 'ssh -G'})`).toContain(sshd.hostKeys.ed25519);
+        } else {
+          await expectTransportError(attempt, 'host-key-unknown');
+          expect(existsSync(kh)).toBe(false);
+        }
+      }
+    }
+  });
+
+  it('bounded: 200 MB from the host stops at 16 MiB and the connection stays usable', async () => {
+    const { bounded } = await import('../../src/transport/bounded.js');
+    const t = bounded(await connect());
+    let got = 0;
+    const t0 = Date.now();
+    await expect(t.exec('head -c 200000000 /dev/zero', { timeoutMs: 60_000, onStdout: (c) => (got += c.length) })).rejects.toMatchObject({ code: 'output-limit' });
+    expect(got).toBeLessThanOrEqual(16 * 1024 * 1024);
+    expect(Date.now() - t0).toBeLessThan(30_000);
+    expect((await t.exec('echo ok', { timeoutMs: 10_000 })).stdout.toString()).toBe('ok\n');
+  });
+
   it('connects through a ProxyJump hop (each hop verified)', async () => {
     const jump = `root@${sshd.address}:${sshd.port}`;
     const t = await connect({ proxyJump: jump });
