@@ -32,8 +32,14 @@ export interface RemoteCommon {
   json: boolean;
 }
 
+/**
+ * A run's id: the UTC second, then the millisecond (3 hex digits) and 3 random hex digits. Hosts
+ * order their runs by sorting these names (the latest run is the last), so two runs started in the
+ * same second must still sort in the order they started: a re-run right after a failed one does.
+ */
 export function newRunId(now = new Date()): string {
-  return `${backupStamp(now)}-${randomBytes(3).toString('hex')}`;
+  const ms = now.getUTCMilliseconds().toString(16).padStart(3, '0');
+  return `${backupStamp(now)}-${ms}${randomBytes(2).toString('hex').slice(0, 3)}`;
 }
 
 export function controllerName(): string {

@@ -368,7 +368,7 @@ export const stateFact = fact(
   },
 );
 
-/** Run ids as dom0up makes them: the UTC stamp and 6 hex digits (e.g. 20261202T120000Z-a1b2c3). */
+/** Run ids as dom0up makes them: the UTC stamp and 6 hex digits (the millisecond and 3 random ones since 2026-12; e.g. 20261202T120000Z-3e7a1b). */
 export const RUN_ID = /^\d{8}T\d{6}Z-[0-9a-f]{6}$/;
 
 /** The lock file: `dom0up-lock 1`, `run=`, `rebootUntil=`, `owner=<json>` lines (an older dom0up wrote the JSON alone). */
