@@ -12,7 +12,7 @@ import { openHost, type SshCliOptions } from '../remote/connect.js';
 import type { PlanMode, ProvisionRequest } from '../plan/plan.js';
 import { readHostFacts } from '../apply/provision.js';
 import { countOf, Slots } from '../fleet/pool.js';
-import { planFleet, rolloutFleet, type HostResult } from '../fleet/rollout.js';
+import { planFleet, rolloutFleet, type HostResult, type RolloutOptions } from '../fleet/rollout.js';
 import { resolveTargets, splitIdentities, type Target } from '../fleet/targets.js';
 import { Board } from '../ui/board.js';
 import type { Ui } from '../ui/io.js';
@@ -113,13 +113,8 @@ function batchCounts(o: { serial: string; maxFail: string }, n: number): { seria
   }
 }
 
-export interface RolloutCliOptions {
-  mode: PlanMode;
-  forks: number;
-  serial: number;
-  maxFail: number;
-  breakLock: boolean;
-  rebootTimeoutS?: number;
+/** The rollout's own options (fleet/rollout.ts), as the command line gives them. */
+export interface RolloutCliOptions extends Pick<RolloutOptions, 'mode' | 'forks' | 'serial' | 'maxFail' | 'breakLock' | 'rebootTimeoutS'> {
   json: boolean;
   yes: boolean;
   open: (t: Target) => ReturnType<typeof openHost>;

@@ -50,6 +50,15 @@ def dom_ok(arg):
     return arg in ('0', 'Domain-0')
 
 
+def bad_domain(args):
+    """xl's refusal of the first argument that names no domain here (only Domain-0 exists): True when refused."""
+    for d in args:
+        if not dom_ok(d):
+            sys.stderr.write('%s is an invalid domain identifier (rc=-6)\n' % d)
+            return True
+    return False
+
+
 def main(argv):
     args = [a for a in argv[1:] if a not in ('-v', '-f', '-N', '-t')]
     if not args:
@@ -73,10 +82,8 @@ def main(argv):
     cmd, rest = args[0], args[1:]
     if cmd in ('list', 'li'):
         rest = [a for a in rest if a not in ('-l', '--long', '-v', '--verbose', '-Z', '--context', '-c', '--cpupool', '-n', '--numa')]
-        for d in rest:
-            if not dom_ok(d):
-                sys.stderr.write('%s is an invalid domain identifier (rc=-6)\n' % d)
-                return 1
+        if bad_domain(rest):
+            return 1
         sys.stdout.write(xen.fmt_list(m, up))
         return 0
     if cmd == 'info':
@@ -91,10 +98,8 @@ def main(argv):
         sys.stdout.write(''.join(l + '\n' for _, _, l in lines))
         return 0
     if cmd == 'vcpu-list':
-        for d in rest:
-            if not dom_ok(d):
-                sys.stderr.write('%s is an invalid domain identifier (rc=-6)\n' % d)
-                return 1
+        if bad_domain(rest):
+            return 1
         sys.stdout.write(xen.fmt_vcpu_list(m, up))
         return 0
     if cmd == 'dmesg':
@@ -156,10 +161,8 @@ def real_main(args, report):
     text = None
     if cmd in ('list', 'li'):
         rest = [a for a in rest if not a.startswith('-')]
-        for d in rest:
-            if not dom_ok(d):
-                sys.stderr.write('%s is an invalid domain identifier (rc=-6)\n' % d)
-                return 1
+        if bad_domain(rest):
+            return 1
         text = report.get('xlList')
     elif cmd == 'info':
         text = report.get('xlInfo')
@@ -170,10 +173,8 @@ def real_main(args, report):
                     sys.stdout.write(line.split(':', 1)[1].strip() + '\n' if ':' in line else line + '\n')
             return 0
     elif cmd == 'vcpu-list':
-        for d in rest:
-            if not dom_ok(d):
-                sys.stderr.write('%s is an invalid domain identifier (rc=-6)\n' % d)
-                return 1
+        if bad_domain(rest):
+            return 1
         text = report.get('xlVcpuList')
     elif cmd == 'dmesg':
         try:
