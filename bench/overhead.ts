@@ -149,7 +149,7 @@ export async function run(opts: Record<string, string> = {}): Promise<unknown> {
     console.log(`| step ${id} | ${msf(m((r) => r.steps.get(id) ?? 0))} | dom0up |`);
   }
   console.log(`| step yum (\`yum -y install xen\`) | ${msf(m((r) => r.yumMs))} | host |`);
-  console.log(`| reboot: command → host down (dom0up's \`sleep 1\` + the host's ${HOST_SPEC.rebootDelayMs} ms shutdown) | ${msf(m((r) => r.toDownMs))} | dom0up + host |`);
+  console.log(`| reboot: command → host down (dom0up's \`sleep 0.5\` + the host's ${HOST_SPEC.rebootDelayMs} ms shutdown) | ${msf(m((r) => r.toDownMs))} | dom0up + host |`);
   console.log(`| reboot: host down → sshd accepts (downtime) | ${msf(m((r) => r.downtimeMs))} | host |`);
   console.log(`| reboot: sshd accepts → dom0up has the new boot_id (detection) | ${msf(m((r) => r.detectLatencyMs))} | dom0up |`);
   console.log(`| step verify (incl. waiting ${HOST_SPEC.xencommonsDelayMs} ms for xencommons) | ${msf(m((r) => r.verifyMs))} | dom0up + host |`);
