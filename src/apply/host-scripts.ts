@@ -138,6 +138,28 @@ export function releaseLockScript(runId: string): string {
   return sh`if [ "$(${raw(RUN_OF_LOCK)})" = ${runId} ]; then rm -f ${LOCK_PATH}; echo "lock_released=1"; fi`;
 }
 
+export const yumLogPath = (runId: string): string => `${RUNS_DIR}/${runId}/yum.log`;
+
+/**
+ * The end of a run that stops while its detached `yum install` may still run on the host: the
+ * lock is released when yum has ended; else it stays this run's, marked for the next run to read
+ * (`yum=`), and the yum wrapper releases it when yum ends (the `.abandoned` mark). Checked again
+ * after the mark, so a yum that ends in between is not missed. Prints `lock_released=1` or
+ * `lock_kept_for_yum=1`.
+ */
+export function yumLockHandOffScript(runId: string): string {
+  const log = yumLogPath(runId);
+  return [
+    sh`log=${log}`,
+    `if [ ! -f "$log" ] || [ -f "$log.rc" ]; then ${releaseLockScript(runId)}`,
+    sh`elif [ "$(${raw(RUN_OF_LOCK)})" = ${runId} ]; then`,
+    '  : > "$log.abandoned"',
+    sh`  grep -q '^yum=' ${LOCK_PATH} || echo 'yum=running detached: the lock is released when it ends' >> ${LOCK_PATH}`,
+    `  if [ -f "$log.rc" ]; then ${releaseLockScript(runId)}; else echo "lock_kept_for_yum=1"; fi`,
+    'fi',
+  ].join('\n');
+}
+
 /** Appends step records (JSON lines) to the run's journal. */
 export function journalScript(runId: string, records: readonly object[]): string {
   if (!records.length) return ':';
@@ -272,13 +294,16 @@ export function writeFilesScript(writes: readonly FileWrite[]): string {
  * it runs, so no other run starts on the host meanwhile. The log is streamed back; then
  * `@@NONCE yum_rc N`.
  */
-export function detachedYumScript(runId: string, command: string, nonce: string): string {
-  const log = `${RUNS_DIR}/${runId}/yum.log`;
+export function detachedYumScript(runId: string, command: string, nonce: string, renewS = 20): string {
+  const log = yumLogPath(runId);
+  // when yum ends: a run that stopped while it ran left the lock to it (yumLockHandOffScript): release it, then the exit status
+  const inner = `( ${command} ) >> "$0" 2>&1 </dev/null; rc=$?; if [ -f "$0.abandoned" ]; then ${releaseLockScript(runId)} >/dev/null; fi; echo $rc > "$0.rc"`;
   return [
-    sh`log=${log}; : > "$log"; rm -f "$log.rc"`,
-    sh`setsid sh -c ${`( ${command} ) >> "$0" 2>&1 </dev/null; echo $? > "$0.rc"`} "$log" </dev/null >/dev/null 2>&1 &`,
+    sh`log=${log}; : > "$log"; rm -f "$log.rc" "$log.abandoned"`,
+    sh`setsid sh -c ${inner} "$log" </dev/null >/dev/null 2>&1 &`,
     'ypid=$!',
-    sh`( while kill -0 "$ypid" 2>/dev/null; do touch ${LOCK_PATH}; sleep 20; done ) </dev/null >/dev/null 2>&1 &`,
+    // the lease is renewed while yum runs, as long as the lock is this run's (never made again once released)
+    sh`( while kill -0 "$ypid" 2>/dev/null; do [ "$(${raw(RUN_OF_LOCK)})" = ${runId} ] && touch ${LOCK_PATH}; sleep ${String(renewS)}; done ) </dev/null >/dev/null 2>&1 &`,
     'tail -n +1 -f --pid="$ypid" "$log" 2>/dev/null || wait "$ypid"',
     'wait "$ypid" 2>/dev/null',
     'rc=$(cat "$log.rc" 2>/dev/null); [ -n "$rc" ] || rc=255',

@@ -19,7 +19,7 @@ import { verifyHost, type VerifyReport } from '../verify/verify-host.js';
 import { interruptExitCode, interruptName, processInterruptSignal, runStarted } from './interrupt.js';
 import { judgeOneShot, oneShotError, oneShotScript } from './one-shot.js';
 import { rebootAndWait, rebootCommand } from './reboot.js';
-import { beginRunScript, detachedYumScript, HOST_EXIT, journalScript, parseYumRc, rebootLeaseScript, scriptOutput, waitForXlScript, writeFilesScript, type FileWrite, type LockOwner } from './host-scripts.js';
+import { beginRunScript, detachedYumScript, HOST_EXIT, journalScript, parseYumRc, rebootLeaseScript, scriptOutput, waitForXlScript, writeFilesScript, yumLockHandOffScript, type FileWrite, type LockOwner } from './host-scripts.js';
 import { buildRunMeta, CLEAN_OUTCOMES, previousRun } from './run-journal.js';
 import { LockRefusedError, newNonce, RunSession } from './run-session.js';
 import { hostFactsOf, readHostFacts, readHostFactsReady, verifyFactsOf, verifyWithRetry, xlStarting } from './waits.js';
@@ -554,9 +554,9 @@ class Provision {
       const r = g.exec;
       const out = g.preamble;
       const tail = out.trim().split('\n').slice(-15).join('\n');
-      if (r.lost) throw new RemoteError(this.t.target, stepId, `the connection was lost during ${what}; it goes on on the host by itself (detached), and the packages never change the default (UPDATEDEFAULT=no)`, 'run again: dom0up waits for the lock the install holds, reads the installed packages and continues', 1, tail || undefined);
+      if (r.lost) throw new RemoteError(this.t.target, stepId, `the connection was lost during ${what}; it goes on on the host by itself (detached), and the packages never change the default (UPDATEDEFAULT=no)`, 'run again once it has ended (the host lock stays with the install until then, and a run before that is refused, naming it): dom0up reads the installed packages and continues', 1, tail || undefined);
       session.checkCommon(stepId, { ...r, out: r.stdout.toString('utf8') }, what);
-      if (r.timedOut) throw new RemoteError(this.t.target, stepId, `${what} took longer than 45 minutes (it goes on on the host)`, undefined, 1, tail);
+      if (r.timedOut) throw new RemoteError(this.t.target, stepId, `${what} took longer than 45 minutes; it goes on on the host by itself (detached), and the packages never change the default (UPDATEDEFAULT=no)`, 'run again once it has ended (the host lock stays with the install until then)', 1, tail);
       const rc = parseYumRc(r.stdout.toString('latin1'), nonce);
       if (rc === null) throw new RemoteError(this.t.target, stepId, `${what} did not report its exit status (script exit ${r.code ?? '?'})`, 'see the log; run again', 1, tail || r.stderr.toString('utf8').trim().slice(-1500) || undefined);
       if (rc !== 0) {
@@ -682,7 +682,15 @@ class Provision {
   private async unlockAfterFailure(err: Error): Promise<void> {
     const session = this.session!;
     const detail = `${err instanceof RemoteError ? err.phase : this.phaseNow}: ${err.message}`.slice(0, 400);
-    if (await session.end('failed', detail)) return;
+    // a detached yum that may still run keeps the lock until it ends (no other run may start meanwhile)
+    const yumRunning = this.done.yumStarted && !this.done.yumDone;
+    const release = yumRunning ? yumLockHandOffScript(this.ctx.runId) : undefined;
+    const said = (out: string): void => {
+      if (!/^lock_kept_for_yum=1$/m.test(out)) return;
+      this.ev.phase('unlock', 'leaving the host lock to yum');
+      this.ev.done('unlock', 'ok', 'yum install xen still runs on the host (detached): the host lock stays with it and is released when it ends');
+    };
+    if (await session.end('failed', detail, '', release, said)) return;
     let conn: Transport | null = null;
     let timer: NodeJS.Timeout | undefined;
     try {
@@ -693,7 +701,7 @@ class Provision {
       });
       this.used.push(conn);
       session.t = conn;
-      if (await session.end('failed', detail)) return;
+      if (await session.end('failed', detail, '', release, said)) return;
     } catch {
       /* the host does not answer */
     } finally {

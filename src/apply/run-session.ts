@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { RemoteError } from '../errors.js';
 import type { Transport, ExecResult } from '../transport/index.js';
-import { parseLockInfo } from '../facts/index.js';
+import { parseLockInfo, RUNS_DIR } from '../facts/index.js';
 import {
   acquireLockScript,
   HOST_EXIT,
@@ -36,6 +36,13 @@ export function describeLockRefusal(stdout: string): { message: string; hint: st
   const ownerLine = /^owner=(.*)$/m.exec(body)?.[1];
   const owner = ownerLine ? parseLockInfo(ownerLine) : parseLockInfo(body);
   const who = owner ? `run ${owner.runId} (${owner.command}) from ${owner.controller} pid ${owner.pid}, started ${owner.startedAt}` : 'another dom0up run';
+  if (/^yum=/m.test(body) && owner) {
+    // that run stopped while its detached yum install went on (yumLockHandOffScript)
+    return {
+      message: `the yum install xen of run ${owner.runId} still runs on the host (that run stopped; the install goes on, detached) and holds the host lock (renewed ${Number.isFinite(age) ? `${age} s` : '?'} ago)`,
+      hint: `run again when it has ended: the lock is released then (its output: ${RUNS_DIR}/${owner.runId}/yum.log on the host)`,
+    };
+  }
   if (kv.get('lock_live') === '1' || (kv.get('lock_live') === undefined && Number.isFinite(age) && age < LEASE_S)) {
     return {
       message: `${who} holds the host lock and renewed it ${age} s ago: it is running`,
@@ -113,11 +120,17 @@ export class RunSession {
   }
 
   /** Writes the pending records, the end record, and releases the lock (never throws). */
-  async end(outcome: string, detail?: string, extraBody = ''): Promise<boolean> {
+  /**
+   * Records the end and releases the lock, in one command. `release` replaces the release (the
+   * yum hand-off: the lock stays with a detached yum that still runs). `onOutput` gets the
+   * script's output when it ran.
+   */
+  async end(outcome: string, detail?: string, extraBody = '', release = releaseLockScript(this.runId), onOutput?: (stdout: string) => void): Promise<boolean> {
     this.record('end', 'end', detail, { outcome });
     try {
-      const r = await this.t.exec([this.flushRecords(), extraBody, releaseLockScript(this.runId)].filter(Boolean).join('\n'), { sudo: true, timeoutMs: 30_000 });
+      const r = await this.t.exec([this.flushRecords(), extraBody, release].filter(Boolean).join('\n'), { sudo: true, timeoutMs: 30_000 });
       if (r.code === 0) this.locked = false;
+      if (r.code === 0) onOutput?.(r.stdout.toString('utf8'));
       return r.code === 0;
     } catch {
       return false;

@@ -9,7 +9,7 @@ import { LocalTransport } from '../../src/transport/index.js';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { nsHost, nsUnavailable, type NsHost } from '../helpers/ns-transport.js';
-import { acquireLockScript, beginRunScript, detachedYumScript, HOST_EXIT, KEEP_RUNS, leaseGuard, parseYumRc, rebootLeaseScript, releaseLockScript, scriptOutput, setStage2WordScript, writeFilesScript, type FileWrite, type LockOwner } from '../../src/apply/host-scripts.js';
+import { acquireLockScript, beginRunScript, detachedYumScript, HOST_EXIT, KEEP_RUNS, leaseGuard, parseYumRc, rebootLeaseScript, releaseLockScript, scriptOutput, setStage2WordScript, writeFilesScript, yumLockHandOffScript, type FileWrite, type LockOwner } from '../../src/apply/host-scripts.js';
 import { judgeOneShot, onceWord, oneShotScript, ONCE_FLAG, setOneShot, STAGE2_SAVED_OFFSET } from '../../src/apply/one-shot.js';
 import { describeLockRefusal } from '../../src/apply/run-session.js';
 
@@ -300,6 +300,73 @@ d('yum, detached from the session', () => {
     await new Promise((r) => setTimeout(r, 3500));
     expect(readFileSync(path.join(h.varlib, 'yum-finished'), 'utf8')).toBe('done\n');
     expect(readFileSync(path.join(h.varlib, 'dom0up', 'runs', runId, 'yum.log.rc'), 'utf8')).toBe('0\n');
+  });
+
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+  const yumLog = (h: NsHost, runId: string) => path.join(h.varlib, 'dom0up', 'runs', runId, 'yum.log');
+  /** A run holding the lock whose yum ("sleep S") runs detached, its script (renewing every second) without a session. */
+  async function yumRunning(seconds: number): Promise<NsHost> {
+    const h = host();
+    expect((await h.t.exec(acquireLockScript({ owner: owner(RA), breakLock: false }))).code).toBe(0);
+    mkdirSync(path.join(h.varlib, 'dom0up', 'runs', RA), { recursive: true });
+    // the script goes on without its session, as on a host whose SSH connection dropped (sshd sends no signal)
+    const script = detachedYumScript(RA, `sleep ${seconds}`, 'abc123abc123abc1', 1);
+    writeFileSync(path.join(h.varlib, 'yum-script.sh'), script);
+    expect((await h.t.exec('setsid sh /var/lib/yum-script.sh </dev/null >/dev/null 2>&1 &')).code).toBe(0);
+    for (let i = 0; i < 40 && !existsSync(yumLog(h, RA)); i++) await sleep(25);
+    await sleep(300);
+    return h;
+  }
+
+  it('the lease renewal while yum runs never makes a released lock again (it renewed an empty lock file before)', async () => {
+    const h = await yumRunning(3);
+    rmSync(lockFile(h));
+    await sleep(2500);
+    expect(existsSync(lockFile(h))).toBe(false);
+    // another run's lock is not renewed by it either
+    expect((await h.t.exec(acquireLockScript({ owner: owner(RB), breakLock: false }))).code).toBe(0);
+    age(lockFile(h), 60);
+    await sleep(1500);
+    expect(Date.now() - statSync(lockFile(h)).mtimeMs).toBeGreaterThan(50_000);
+  });
+
+  it('a run that stops while its yum runs leaves the lock to yum: the next run is refused naming the install; yum releases the lock when it ends', async () => {
+    const h = await yumRunning(3);
+    const off = await h.t.exec(yumLockHandOffScript(RA));
+    expect(off.code, off.stderr.toString()).toBe(0);
+    expect(off.stdout.toString()).toBe('lock_kept_for_yum=1\n');
+    expect(readFileSync(lockFile(h), 'utf8')).toMatch(new RegExp(`^run=${RA}$[\\s\\S]*^yum=running detached`, 'm'));
+    const other = await h.t.exec(acquireLockScript({ owner: owner(RB), breakLock: false }));
+    expect(other.code).toBe(HOST_EXIT.lockRefused);
+    const why = describeLockRefusal(other.stdout.toString());
+    expect(why.message).toMatch(new RegExp(`^the yum install xen of run ${RA} still runs on the host`));
+    expect(why.hint).toContain(`/var/lib/dom0up/runs/${RA}/yum.log`);
+    // yum ends: the lock is gone by the time its exit status is there
+    let rc: string | null = null;
+    for (let i = 0; i < 60 && rc === null; i++) {
+      await sleep(100);
+      if (existsSync(`${yumLog(h, RA)}.rc`)) {
+        expect(existsSync(lockFile(h))).toBe(false);
+        rc = readFileSync(`${yumLog(h, RA)}.rc`, 'utf8');
+      }
+    }
+    expect(rc).toBe('0\n');
+    expect((await h.t.exec(acquireLockScript({ owner: owner(RB), breakLock: false }))).code).toBe(0);
+  });
+
+  it('the hand-off after yum has ended releases at once; with another run\'s lock it changes nothing', async () => {
+    const h = await yumRunning(0);
+    for (let i = 0; i < 50 && !existsSync(`${yumLog(h, RA)}.rc`); i++) await sleep(50);
+    expect((await h.t.exec(yumLockHandOffScript(RA))).stdout.toString()).toBe('lock_released=1\n');
+    expect(existsSync(lockFile(h))).toBe(false);
+    const h2 = await yumRunning(2);
+    rmSync(lockFile(h2));
+    expect((await h2.t.exec(acquireLockScript({ owner: owner(RB), breakLock: false }))).code).toBe(0);
+    const before = readFileSync(lockFile(h2), 'utf8');
+    expect((await h2.t.exec(yumLockHandOffScript(RA))).stdout.toString()).toBe('');
+    expect(existsSync(`${yumLog(h2, RA)}.abandoned`)).toBe(false);
+    await sleep(2500);
+    expect(readFileSync(lockFile(h2), 'utf8')).toBe(before);
   });
 });
 

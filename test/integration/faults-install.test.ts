@@ -48,10 +48,15 @@ describeTestbed('faults: the install', () => {
     const r = await provision(fleet(), h);
     expect(await fp.firings()).toHaveLength(1);
     expect(r.error?.message).toMatch(/: yum: the connection was lost during yum install xen; it goes on on the host by itself \(detached\)/);
+    // the lock: kept for yum while it still runs (marked), released once it has ended — never an empty lock file
+    const [lockNow, rcNow] = [await readHostFile(h, LOCK), await readHostFile(h, `/var/lib/dom0up/runs/${r.runId}/yum.log.rc`)];
+    if (lockNow !== null) expect(lockNow).toMatch(new RegExp(`^run=${r.runId}$[\\s\\S]*^yum=running detached`, 'm'));
+    else expect(rcNow, 'the lock was released: yum had ended').not.toBeNull();
     // yum finishes by itself (its log and exit status are in the run's journal)
     let rc: string | null = null;
     for (let i = 0; i < 100 && rc === null; i++, await sleep(200)) rc = await readHostFile(h, `/var/lib/dom0up/runs/${r.runId}/yum.log.rc`);
     expect(rc).toBe('0\n');
+    expect(await readHostFile(h, LOCK), 'yum released the lock when it ended').toBeNull();
     expect((await run(h, 'rpm -q xen-hypervisor')).code).toBe(0);
     await expectBootsStock(h);
     await rerunConverges(fleet(), h, before, { runId: r.runId });
