@@ -50,6 +50,20 @@ def dom_ok(arg):
     return arg in ('0', 'Domain-0')
 
 
+def read_dmesg(args):
+    """Xen's console ring of this boot (the boot wrote it at power-on); `-c` clears it, as xl dmesg -c does."""
+    path = os.path.join(common.RUN, 'xen-dmesg')
+    try:
+        with open(path) as f:
+            text = f.read()
+    except OSError:
+        text = ''
+    if '-c' in args:
+        with open(path, 'w'):
+            pass
+    return text
+
+
 def bad_domain(args):
     """xl's refusal of the first argument that names no domain here (only Domain-0 exists): True when refused."""
     for d in args:
@@ -103,15 +117,7 @@ def main(argv):
         sys.stdout.write(xen.fmt_vcpu_list(m, up))
         return 0
     if cmd == 'dmesg':
-        try:
-            with open(os.path.join(common.RUN, 'xen-dmesg')) as f:
-                text = f.read()
-        except OSError:
-            text = ''
-        sys.stdout.write(text)
-        if '-c' in rest:
-            with open(os.path.join(common.RUN, 'xen-dmesg'), 'w'):
-                pass
+        sys.stdout.write(read_dmesg(rest))
         return 0
     if cmd == 'mem-set':
         if len(rest) != 2 or not dom_ok(rest[0]):
@@ -177,14 +183,7 @@ def real_main(args, report):
             return 1
         text = report.get('xlVcpuList')
     elif cmd == 'dmesg':
-        try:
-            with open(os.path.join(common.RUN, 'xen-dmesg')) as f:
-                text = f.read()
-        except OSError:
-            text = ''
-        if '-c' in rest:
-            with open(os.path.join(common.RUN, 'xen-dmesg'), 'w'):
-                pass
+        text = read_dmesg(rest)
     else:
         sys.stderr.write('xl %s: not available on this test-bed host: its boot was real and xl answers with what that '
                          "boot's xl printed (the machine has powered off since)\n" % cmd)
