@@ -78,7 +78,8 @@ export async function createProgress(ui: Ui, target: string, runId: string, opts
   if (opts.spinner) {
     if (ui.err.red('x') === 'x') process.env.FORCE_COLOR = '0'; // ora/chalk ignore NO_COLOR
     const { default: ora } = await import('ora');
-    makeSpinner = (text) => ora({ text, stream: ui.streams.stderr as NodeJS.WritableStream & { isTTY?: boolean }, discardStdin: false }).start() as unknown as Spinner;
+    const stream = sizedStream(ui.streams.stderr as NodeJS.WritableStream & { isTTY?: boolean; columns?: number });
+    makeSpinner = (text) => ora({ text, stream, discardStdin: false }).start() as unknown as Spinner;
   }
   let lastProgress = 0;
   return {
@@ -129,4 +130,31 @@ export async function createProgress(ui: Ui, target: string, runId: string, opts
       }
     },
   };
+}
+
+const SIZED = Symbol('dom0up.sized');
+
+/**
+ * The terminal stream given a width where it reports none: a terminal of 0 columns (`script` or
+ * `ssh -t` from a pipe, a serial console) made ora count Infinity lines to erase and spin forever.
+ * The stream itself keeps its identity (ora hooks the writes of process.stderr and of its stream,
+ * once when they are the same object); its `columns` reads 100 while the terminal says 0, and a
+ * resize (node sets `columns` on SIGWINCH) is taken as it comes.
+ */
+export function sizedStream<S extends NodeJS.WritableStream & { isTTY?: boolean; columns?: number }>(stream: S): S {
+  const marked = stream as S & { [SIZED]?: true };
+  if (!stream.isTTY || marked[SIZED]) return stream;
+  const own = Object.getOwnPropertyDescriptor(stream, 'columns');
+  if (own && !own.configurable) return stream;
+  let cols = stream.columns;
+  Object.defineProperty(stream, 'columns', {
+    configurable: true,
+    enumerable: true,
+    get: () => cols || 100,
+    set: (v: number) => {
+      cols = v;
+    },
+  });
+  Object.defineProperty(stream, SIZED, { value: true });
+  return stream;
 }

@@ -21,9 +21,9 @@ const home = mkdtempSync(path.join(tmpdir(), 'dom0up-tty-home-'));
 const env = personEnv({ HOME: home, DOM0UP_LOG_DIR: path.join(home, 'logs') });
 const PROMPT = /Apply these changes to root@[\d.]+:\d+\? \[y\/N\] *$/;
 
-function apply(fleet: Fleet, h: TestHost, cols = 100, rows = 40): TermSession {
-  const args = ['apply', `root@${h.host}`, '--identity', h.privateKeyPath, '--known-hosts', fleet.knownHostsPath, '-p', String(h.port), '--ssh-config', '/dev/null', ...DOM0];
-  return TermSession.node(BUNDLED, args, { cols, rows, env });
+function apply(fleet: Fleet, h: TestHost, cols = 100, rows = 40, o: { unknownSize?: boolean; extra?: string[] } = {}): TermSession {
+  const args = ['apply', `root@${h.host}`, '--identity', h.privateKeyPath, '--known-hosts', fleet.knownHostsPath, '-p', String(h.port), '--ssh-config', '/dev/null', ...DOM0, ...(o.extra ?? [])];
+  return TermSession.node(BUNDLED, args, { cols, rows, env, ...(o.unknownSize ? { unknownSize: true } : {}) });
 }
 
 /** Waits for the exit, at most ms. */
@@ -63,7 +63,7 @@ function expectCleanScreen(s: TermSession) {
 
 describeTerminal('apply on a terminal', () => {
   describeTestbed('against simulated hosts', () => {
-    const fleet = useFleet([{ name: 'tty-no' }, { name: 'tty-yes' }, { name: 'tty-int', yumLineDelayMs: 80 }], FAST);
+    const fleet = useFleet([{ name: 'tty-no' }, { name: 'tty-yes' }, { name: 'tty-int', yumLineDelayMs: 80 }, { name: 'tty-nosize' }], FAST);
     const host = (n: string) => fleet().hosts.find((h) => h.name === n)!;
 
     it("shows the plan and asks; 'n' changes nothing, exit 0", async () => {
@@ -115,6 +115,25 @@ describeTerminal('apply on a terminal', () => {
       expect(await readHostFile(h, '/boot/grub/grub.conf')).toBe(grub);
       expect(await readHostFile(h, REPO)).toBeNull();
       expect(await readHostFile(h, LOCK)).toBeNull();
+    });
+
+    // `script` from a pipe, `ssh -t` from a pipe, a serial console: the terminal says 0 columns. ora then
+    // computed Infinity lines to erase and spun forever on the first step ("reading the host"), found
+    // by running `npm run demo` under `script`
+    it('on a terminal that reports no size (0×0): apply --yes runs to the end, its spinners work, the host boots Xen', async () => {
+      const h = host('tty-nosize');
+      const s = apply(fleet(), h, 100, 40, { unknownSize: true, extra: ['--yes'] });
+      const seen = spinnerSeen(s);
+      try {
+        const e = await exited(s, 60_000);
+        expect(s.text()).not.toMatch(/dom0up: internal error|RangeError|Maximum call stack/);
+        expect(e.exitCode, s.text()).toBe(0);
+        expect(seen.frames.length, s.text()).toBeGreaterThan(0);
+        expect(s.text()).toMatch(/^root@[\d.]+:\d+: verified/m);
+      } finally {
+        s.dispose();
+      }
+      expect((await bootLog(h)).at(-1)).toMatchObject({ hypervisor: 'xen', result: 'up', dom0MemMiB: 1024 });
     });
 
     it("'y' on a 72-column terminal: one finished line per step, spinners erased, the host boots Xen", async () => {
