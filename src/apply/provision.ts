@@ -554,9 +554,10 @@ class Provision {
       const r = g.exec;
       const out = g.preamble;
       const tail = out.trim().split('\n').slice(-15).join('\n');
-      if (r.lost) throw new RemoteError(this.t.target, stepId, `the connection was lost during ${what}; it goes on on the host by itself (detached), and the packages never change the default (UPDATEDEFAULT=no)`, 'run again once it has ended (the host lock stays with the install until then, and a run before that is refused, naming it): dom0up reads the installed packages and continues', 1, tail || undefined);
+      const goesOn = 'it goes on on the host by itself (detached), and the packages never change the default (UPDATEDEFAULT=no)';
+      if (r.lost) throw new RemoteError(this.t.target, stepId, `the connection was lost during ${what}; ${goesOn}`, 'run again once it has ended (the host lock stays with the install until then, and a run before that is refused, naming it): dom0up reads the installed packages and continues', 1, tail || undefined);
       session.checkCommon(stepId, { ...r, out: r.stdout.toString('utf8') }, what);
-      if (r.timedOut) throw new RemoteError(this.t.target, stepId, `${what} took longer than 45 minutes; it goes on on the host by itself (detached), and the packages never change the default (UPDATEDEFAULT=no)`, 'run again once it has ended (the host lock stays with the install until then)', 1, tail);
+      if (r.timedOut) throw new RemoteError(this.t.target, stepId, `${what} took longer than 45 minutes; ${goesOn}`, 'run again once it has ended (the host lock stays with the install until then)', 1, tail);
       const rc = parseYumRc(r.stdout.toString('latin1'), nonce);
       if (rc === null) throw new RemoteError(this.t.target, stepId, `${what} did not report its exit status (script exit ${r.code ?? '?'})`, 'see the log; run again', 1, tail || r.stderr.toString('utf8').trim().slice(-1500) || undefined);
       if (rc !== 0) {

@@ -119,9 +119,8 @@ export class RunSession {
     if (r.code === HOST_EXIT.mutex) throw new RemoteError(this.t.target, phase, 'the lock mutex stayed busy for 20 s', 'run again');
   }
 
-  /** Writes the pending records, the end record, and releases the lock (never throws). */
   /**
-   * Records the end and releases the lock, in one command. `release` replaces the release (the
+   * Writes the pending records and the end record, and releases the lock, in one command (never throws). `release` replaces the release (the
    * yum hand-off: the lock stays with a detached yum that still runs). `onOutput` gets the
    * script's output when it ran.
    */
@@ -129,9 +128,10 @@ export class RunSession {
     this.record('end', 'end', detail, { outcome });
     try {
       const r = await this.t.exec([this.flushRecords(), extraBody, release].filter(Boolean).join('\n'), { sudo: true, timeoutMs: 30_000 });
-      if (r.code === 0) this.locked = false;
-      if (r.code === 0) onOutput?.(r.stdout.toString('utf8'));
-      return r.code === 0;
+      if (r.code !== 0) return false;
+      this.locked = false;
+      onOutput?.(r.stdout.toString('utf8'));
+      return true;
     } catch {
       return false;
     }

@@ -132,7 +132,7 @@ export async function createProgress(ui: Ui, target: string, runId: string, opts
   };
 }
 
-const SIZED = Symbol('dom0up.sized');
+const sized = new WeakSet<object>();
 
 /**
  * The terminal stream given a width where it reports none: a terminal of 0 columns (`script` or
@@ -142,8 +142,7 @@ const SIZED = Symbol('dom0up.sized');
  * resize (node sets `columns` on SIGWINCH) is taken as it comes.
  */
 export function sizedStream<S extends NodeJS.WritableStream & { isTTY?: boolean; columns?: number }>(stream: S): S {
-  const marked = stream as S & { [SIZED]?: true };
-  if (!stream.isTTY || marked[SIZED]) return stream;
+  if (!stream.isTTY || sized.has(stream)) return stream;
   const own = Object.getOwnPropertyDescriptor(stream, 'columns');
   if (own && !own.configurable) return stream;
   let cols = stream.columns;
@@ -155,6 +154,6 @@ export function sizedStream<S extends NodeJS.WritableStream & { isTTY?: boolean;
       cols = v;
     },
   });
-  Object.defineProperty(stream, SIZED, { value: true });
+  sized.add(stream);
   return stream;
 }
